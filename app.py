@@ -1,0 +1,29 @@
+"""StreamLab: a Flask app that plays the LLM and streams its reply as Server-Sent Events.
+
+Run it with `flask run` (one student) or `gunicorn` (a classroom; see gunicorn.conf.py).
+"""
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from streamlab.streams import RealClock
+from web import cli, errors, streams
+
+DEFAULTS: dict[str, object] = {
+    "MAX_CONTENT_LENGTH": 1024 * 1024,  # bytes of request body; history can be long
+    "STREAM_CLOCK": RealClock(),
+}
+
+
+def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
+    """Build the app: defaults, then FLASK_* environment variables, then the test's config."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    errors.register(app)
+    streams.init_app(app)
+    cli.register(app)
+    return app

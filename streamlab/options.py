@@ -1,0 +1,101 @@
+"""Stream options: one frozen dataclass, parsed and validated from a query string or JSON body.
+
+The valid values of each mode come from the table that implements it, so the list in a
+400 message can never disagree with what the server does.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from streamlab.errors import InputError
+from streamlab.frames import END_SIGNALS, FRAMES, IDS
+from streamlab.models import CHUNKERS, MODELS
+
+CHOICES: dict[str, Mapping[str, object]] = {
+    "model": MODELS, "chunk": CHUNKERS, "frame": FRAMES, "end": END_SIGNALS, "ids": IDS,
+}
+
+
+@dataclass(frozen=True)
+class Number:
+    """The range and unit of a numeric option."""
+
+    low: float
+    high: float
+    unit: str
+    whole: bool = True
+
+
+NUMBERS: dict[str, Number] = {
+    "delay": Number(0, 5000, "milliseconds"),
+    "retry": Number(0, 600_000, "milliseconds"),
+    "heartbeat": Number(0.1, 300, "seconds", whole=False),
+    "drop_after": Number(1, 100_000, "chunks"),
+    "error_at": Number(1, 100_000, "chunks"),
+    "stall": Number(0, 60_000, "milliseconds"),
+}
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """Every lesson mode of one stream; defaults are the first value of each table."""
+
+    model: str = "tutor"
+    chunk: str = "char"
+    delay: int = 100
+    frame: str = "plain"
+    end: str = "sentinel"
+    ids: str = "on"
+    retry: int | None = None
+    heartbeat: float | None = None
+    drop_after: int | None = None
+    error_at: int | None = None
+    stall: int | None = None
+
+
+def shown(value: object) -> str:
+    """Quote a rejected value for an error message, cut short if long."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
+DECIMAL = re.compile(r"[+-]?[0-9]{1,12}(\.[0-9]{1,6})?")
+
+
+def parse_number(name: str, value: object) -> int | float:
+    """Read one numeric option from JSON (a number) or a query string (digits)."""
+    spec = NUMBERS[name]
+    kind = "a whole number" if spec.whole else "a number"
+    problem = f"{name} must be {kind} of {spec.unit} from {spec.low:g} to {spec.high:g}"
+    if isinstance(value, str) and (WHOLE if spec.whole else DECIMAL).fullmatch(value):
+        number: int | float = int(value) if spec.whole else float(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and not spec.whole:
+        number = value
+    else:
+        raise InputError(name, f"{problem} (got {shown(value)})")
+    if not spec.low <= number <= spec.high:  # also refuses NaN, which JSON parsers let in
+        raise InputError(name, f"{problem} (got {shown(value)})")
+    return number
+
+
+def parse_options(values: Mapping[str, object]) -> StreamOptions:
+    """Validate the options among values; a missing, null or empty one keeps its default."""
+    found: dict[str, object] = {}
+    for name, table in CHOICES.items():
+        value = values.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or value not in table:
+            valid = ", ".join(table)
+            raise InputError(name, f"{name} must be one of: {valid} (got {shown(value)})")
+        found[name] = value
+    for name in NUMBERS:
+        value = values.get(name)
+        if value is None or value == "":
+            continue
+        found[name] = parse_number(name, value)
+    return StreamOptions(**found)

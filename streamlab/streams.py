@@ -1,0 +1,99 @@
+"""Turn a reply into the bytes of an event stream, paced against a monotonic deadline.
+
+Chunk k of a connection is due at start + k * delay: a late wake-up makes that one chunk
+late, never the ones after it, so 50 chunks at 100 ms take 5.0 s, not 5 s plus drift.
+"""
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Protocol
+
+from streamlab.frames import END_SIGNALS, FRAMES, IDS
+from streamlab.models import Reply
+from streamlab.options import StreamOptions
+from streamlab.sse import PING, Event, encode
+
+
+class Clock(Protocol):
+    """Where a stream reads the time and waits; tests pass one that never really sleeps."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    """The monotonic clock, with time.sleep (which gevent makes cooperative)."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class Pacer:
+    """Wait for each deadline in turn, sending `: ping` comments while the stream is idle."""
+
+    def __init__(self, clock: Clock, heartbeat: float | None) -> None:
+        self.clock = clock
+        self.heartbeat = heartbeat
+        self.deadline = self.last_sent = clock.now()
+
+    def wait(self, seconds: float) -> Iterator[bytes]:
+        """Move the deadline on by seconds and wait for it, yielding any pings due first."""
+        self.deadline += seconds
+        while (now := self.clock.now()) < self.deadline:
+            ping_at = self.last_sent + self.heartbeat if self.heartbeat else self.deadline
+            if ping_at < self.deadline:
+                self.clock.sleep(max(0.0, ping_at - now))
+                yield PING
+                self.sent()
+            else:
+                self.clock.sleep(self.deadline - now)
+
+    def sent(self) -> None:
+        """Note that bytes just went out, so no ping is needed for a while."""
+        self.last_sent = self.clock.now()
+
+
+def stream(reply: Reply, options: StreamOptions, resume: int, clock: Clock) -> Iterator[bytes]:
+    """Yield the wire bytes of reply from chunk resume + 1 to the end, each when it is due."""
+    framing, with_ids, chunks = FRAMES[options.frame], IDS[options.ids], reply.chunks
+    stall_before = len(chunks) // 2 + 1 if options.stall else None
+    pacer = Pacer(clock, options.heartbeat)
+    # Sent at once, so the client sees the 200 and its headers without waiting a delay.
+    yield encode(Event(comment="ok", retry=options.retry))
+    pacer.sent()
+    sent = 0
+    for number in range(resume + 1, len(chunks) + 1):
+        if number == stall_before:
+            yield from pacer.wait(options.stall / 1000)
+        yield from pacer.wait(options.delay / 1000)
+        if number == options.error_at:
+            yield encode(Event(event="error", data=framing.error(f"simulated error at chunk {number}")))
+            break
+        event_id = str(number) if with_ids else None  # id N = chunks delivered so far
+        yield encode(Event(data=framing.content(chunks[number - 1]), id=event_id))
+        pacer.sent()
+        sent += 1
+        if sent == options.drop_after and number < len(chunks):
+            return  # fault: end the response mid-reply, as a dropped connection would
+    end = END_SIGNALS[options.end](reply.usage)
+    if end is not None:
+        yield encode(end)
+
+
+def duration(reply: Reply, options: StreamOptions) -> float:
+    """Return how long the whole stream takes, in seconds (for the blocking comparison)."""
+    return (len(reply.chunks) * options.delay + (options.stall or 0)) / 1000
+
+
+RESUME = re.compile(r"[0-9]{1,9}")
+
+
+def resume_point(header: str | None, query: str | None) -> int:
+    """Read Last-Event-ID (the header wins over the query); anything malformed means 0."""
+    value = header if header is not None else query
+    return int(value) if value is not None and RESUME.fullmatch(value) else 0

@@ -1,0 +1,111 @@
+"""Start a real StreamLab server process on a free port, and read its streams incrementally."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from streamlab.decoder import Decoder, Message
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COMMANDS = {
+    # Plain `gunicorn` reads gunicorn.conf.py from the working directory; only the port differs.
+    "gunicorn": [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}"],
+    "flask": [sys.executable, "-m", "flask", "run", "--port", "{port}"],
+}
+
+
+@dataclass
+class Server:
+    """A running server: its name, base URL and process."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def open_streams(self) -> int:
+        return httpx.get(f"{self.url}/healthz").json()["open_streams"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def start_server(name: str) -> Iterator[Server]:
+    """Run the named server until the block ends, then stop it by its PID."""
+    port = free_port()
+    command = [part.format(port=port) for part in COMMANDS[name]]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = Server(name, f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {process.stdout.read().decode()}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Arrival:
+    """What one read from the socket brought, and when."""
+
+    at: float
+    raw: bytes
+    messages: list[Message]
+
+
+@dataclass
+class Received:
+    """A whole response as the client saw it, read by read."""
+
+    status: int
+    headers: httpx.Headers
+    arrivals: list[Arrival] = field(default_factory=list)
+    decoder: Decoder = field(default_factory=Decoder)
+
+    @property
+    def raw(self) -> bytes:
+        return b"".join(arrival.raw for arrival in self.arrivals)
+
+    @property
+    def messages(self) -> list[Message]:
+        return [message for arrival in self.arrivals for message in arrival.messages]
+
+    @property
+    def chunks(self) -> list[Message]:
+        return [message for message in self.messages if message.event == "message" and message.data != "[DONE]"]
+
+
+def fetch(method: str, url: str, **kwargs: object) -> Received:
+    """Send one request and read its body as it arrives, feeding each read to a decoder."""
+    with httpx.stream(method, url, timeout=30, **kwargs) as response:  # type: ignore[arg-type]
+        received = Received(response.status_code, response.headers)
+        for raw in response.iter_raw():
+            received.arrivals.append(Arrival(time.monotonic(), raw, received.decoder.feed(raw)))
+    return received

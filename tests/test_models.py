@@ -1,0 +1,77 @@
+"""The simulated models: deterministic replies, and chunks that join back to the exact text."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streamlab.conversation import Conversation, Turn
+from streamlab.models import CHUNKERS, reply, split
+from streamlab.tutor import mentions
+
+TRICKY = "Hi 你好，世界 🙂👍🏽\r\nline 2\n\n  end. Next? 好。"
+
+
+def test_echo_keeps_every_character() -> None:
+    assert reply(Conversation(TRICKY), "echo", "char").text == TRICKY
+
+
+def test_tutor_answers_in_english_and_chinese() -> None:
+    english = reply(Conversation("How do I reconnect?"), "tutor", "char").text
+    chinese = reply(Conversation("怎么重连？"), "tutor", "char").text
+    assert "Last-Event-ID" in english and english.isascii()
+    assert "Last-Event-ID" in chinese and "重连" in chinese
+
+
+def test_tutor_picks_the_topic_by_whole_word() -> None:
+    assert mentions("when does it end?", "end")
+    assert not mentions("please send it", "end")
+
+
+def test_tutor_is_a_pure_function_of_the_conversation() -> None:
+    first = reply(Conversation("hello"), "tutor", "char").text
+    assert reply(Conversation("hello"), "tutor", "char").text == first
+    follow_up = reply(Conversation("hello", (Turn("user", "hi"), Turn("assistant", "hey"))), "tutor", "char")
+    assert follow_up.text != first
+
+
+def test_tutor_gives_the_same_reply_in_another_process() -> None:
+    """Any server can resume any stream only if no per-process state (like hash seeds) leaks in."""
+    code = "from streamlab.models import *; print(reply(Conversation('hello'), 'tutor', 'char').text)"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    other = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert other.stdout.rstrip("\n") == reply(Conversation("hello"), "tutor", "char").text
+
+
+@pytest.mark.parametrize(
+    ("text", "chunk", "chunks"),
+    [
+        pytest.param("a\r\nb\r", "char", ("a", "\r\n", "b", "\r"), id="char-keeps-crlf"),
+        pytest.param("🙂👍🏽", "char", ("🙂", "👍", "🏽"), id="char-is-a-code-point"),
+        pytest.param("  Hello big world ", "word", ("  ", "Hello ", "big ", "world "), id="word-with-trailing-space"),
+        pytest.param("你好，世界", "word", ("你", "好", "，", "世", "界"), id="word-cjk-characters"),
+        pytest.param("Hi there. Pi is 3.14! Ok?", "sentence", ("Hi there. ", "Pi is 3.14! ", "Ok?"), id="sentence"),
+        pytest.param("你好。好的！\n\nEnd", "sentence", ("你好。", "好的！\n\n", "End"), id="sentence-cjk-and-lines"),
+    ],
+)
+def test_split(text: str, chunk: str, chunks: tuple[str, ...]) -> None:
+    assert split(text, chunk) == chunks
+
+
+@given(text=st.text(), chunk=st.sampled_from(list(CHUNKERS)))
+def test_chunks_join_back_to_the_text(text: str, chunk: str) -> None:
+    chunks = split(text, chunk)
+    assert "".join(chunks) == text
+    assert all(chunks)
+    # A CRLF pair is never cut in two, so plain frames turn it into one LF, not two.
+    assert not any(a.endswith("\r") and b.startswith("\n") for a, b in zip(chunks, chunks[1:]))
+
+
+def test_usage_counts_prompt_and_reply() -> None:
+    conversation = Conversation("Hi you", (Turn("user", "Yo"),))
+    assert reply(conversation, "echo", "word").usage == {
+        "prompt_chars": 8, "prompt_chunks": 2, "reply_chars": 6, "reply_chunks": 2,
+    }

@@ -1,0 +1,130 @@
+"""Routes through the Flask test client: headers, resume, blocking mode, and every 4xx."""
+
+import json
+
+import pytest
+from flask.testing import FlaskClient
+
+from streamlab.decoder import decode
+from tests.conftest import FakeClock
+
+
+def texts(body: bytes) -> list[str]:
+    return [message.data for message in decode(body)]
+
+
+def test_stream_headers(client: FlaskClient) -> None:
+    response = client.get("/stream?prompt=Hi")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["X-Accel-Buffering"] == "no"
+
+
+def test_get_and_post_stream_the_same_bytes(client: FlaskClient) -> None:
+    get = client.get("/stream?prompt=Hi%20%E4%BD%A0%F0%9F%99%82&model=echo&frame=json")
+    post = client.post("/api/chat", json={"message": "Hi 你🙂", "model": "echo", "frame": "json"})
+    assert get.data == post.data
+    assert [json.loads(text).get("content") for text in texts(get.data)[:-1]] == ["H", "i", " ", "你", "🙂"]
+
+
+def test_post_takes_options_from_the_query_too_and_the_body_wins(client: FlaskClient) -> None:
+    response = client.post("/api/chat?model=echo&frame=json&ids=off", json={"prompt": "ab", "frame": "plain"})
+    assert response.data == b": ok\n\ndata: a\n\ndata: b\n\ndata: [DONE]\n\n"
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "expected"),
+    [
+        pytest.param({"Last-Event-ID": "2"}, "", ["c", "d", "[DONE]"], id="header"),
+        pytest.param({}, "&lastEventId=3", ["d", "[DONE]"], id="query"),
+        pytest.param({"Last-Event-ID": "1"}, "&lastEventId=3", ["b", "c", "d", "[DONE]"], id="header-wins"),
+        pytest.param({"Last-Event-ID": "x"}, "", ["a", "b", "c", "d", "[DONE]"], id="malformed-starts-over"),
+    ],
+)
+def test_resume_get_and_post(client: FlaskClient, headers: dict[str, str], query: str, expected: list[str]) -> None:
+    assert texts(client.get(f"/stream?prompt=abcd&model=echo{query}", headers=headers).data) == expected
+    post = client.post(f"/api/chat?x=1{query}", json={"message": "abcd", "model": "echo"}, headers=headers)
+    assert texts(post.data) == expected
+
+
+@pytest.mark.parametrize("last_id", ["4", "5", "999"])
+def test_resume_at_or_past_the_end_is_204(client: FlaskClient, last_id: str) -> None:
+    response = client.get("/stream?prompt=abcd&model=echo", headers={"Last-Event-ID": last_id})
+    assert (response.status_code, response.data) == (204, b"")
+    post = client.post("/api/chat", json={"message": "abcd", "model": "echo"}, headers={"Last-Event-ID": last_id})
+    assert post.status_code == 204
+
+
+def test_blocking_answer_comes_after_the_whole_stream_time(client: FlaskClient, clock: FakeClock) -> None:
+    response = client.post("/api/chat", json={"message": "Hello", "model": "echo", "stream": False})
+    assert response.status_code == 200
+    assert response.json == {
+        "model": "echo", "content": "Hello",
+        "usage": {"prompt_chars": 5, "prompt_chunks": 5, "reply_chars": 5, "reply_chunks": 5},
+    }
+    assert clock.time == pytest.approx(0.5)
+
+
+def test_history_changes_the_tutor_reply(client: FlaskClient) -> None:
+    history = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    alone = client.post("/api/chat", json={"message": "What is SSE?", "stream": False}).json
+    follow_up = client.post("/api/chat", json={"message": "What is SSE?", "history": history, "stream": False}).json
+    assert follow_up["content"] != alone["content"]
+    assert follow_up["usage"]["prompt_chars"] == len("What is SSE?hihello")
+
+
+def test_healthz_counts_open_streams(client: FlaskClient) -> None:
+    assert client.get("/healthz").json == {"status": "ok", "open_streams": 0}
+    response = client.get("/stream?prompt=abc", buffered=False)
+    frames = iter(response.response)
+    next(frames)
+    assert client.get("/healthz").json["open_streams"] == 1
+    response.close()  # what the server does when the client leaves
+    assert client.get("/healthz").json["open_streams"] == 0
+
+
+JSON = {"Content-Type": "application/json"}
+
+BAD_REQUESTS = [
+    pytest.param("GET", "/stream", {}, None, 400, "prompt", id="get-missing-prompt"),
+    pytest.param("GET", "/stream?prompt=", {}, None, 400, "prompt", id="get-empty-prompt"),
+    pytest.param("GET", "/stream?prompt=" + "a" * 4001, {}, None, 400, "prompt", id="get-long-prompt"),
+    pytest.param("GET", "/stream?prompt=%FF", {}, None, 400, "prompt", id="get-invalid-utf8"),
+    pytest.param("GET", "/stream?prompt=%ED%A0%80", {}, None, 400, "prompt", id="get-encoded-surrogate"),
+    pytest.param("GET", "/stream?prompt=hi&%FF=1", {}, None, 400, "query", id="get-invalid-utf8-name"),
+    pytest.param("GET", "/stream?prompt=hi&frame=xml", {}, None, 400, "frame", id="get-unknown-frame"),
+    pytest.param("GET", "/stream?prompt=hi&delay=-5", {}, None, 400, "delay", id="get-negative-delay"),
+    pytest.param("GET", "/stream?prompt=hi&heartbeat=abc", {}, None, 400, "heartbeat", id="get-bad-heartbeat"),
+    pytest.param("POST", "/api/chat", {"Content-Type": "text/plain"}, b'{"message": "hi"}', 415, "Content-Type", id="wrong-content-type"),
+    pytest.param("POST", "/api/chat", {}, b'{"message": "hi"}', 415, "Content-Type", id="no-content-type"),
+    pytest.param("POST", "/api/chat", JSON, b"", 400, "body", id="empty-body"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "hi"', 400, "body", id="malformed-json"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "\xff"}', 400, "body", id="invalid-utf8-body"),
+    pytest.param("POST", "/api/chat", JSON, b"[" * 100_000, 400, "body", id="deeply-nested"),
+    pytest.param("POST", "/api/chat", JSON, b'["hi"]', 400, "body", id="not-an-object"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": ["hi"]}', 400, "message", id="message-not-a-string"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "\\ud800"}', 400, "message", id="lone-surrogate"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "hi", "history": {}}', 400, "history", id="history-not-a-list"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "hi", "history": [{"role": "x", "content": ""}]}', 400, "history[0].role", id="history-bad-role"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "hi", "stream": "no"}', 400, "stream", id="stream-not-a-bool"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "hi", "delay": 1e400}', 400, "delay", id="delay-infinite"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "hi", "delay": ' + b"9" * 5000 + b"}", 400, "body", id="number-too-long-to-parse"),
+    pytest.param("POST", "/api/chat", JSON, b'{"message": "' + b"a" * 2_000_000 + b'"}', 413, "body", id="body-too-large"),
+    pytest.param("POST", "/stream", {}, None, 405, None, id="post-to-get-endpoint"),
+    pytest.param("GET", "/api/chat", {}, None, 405, None, id="get-to-post-endpoint"),
+    pytest.param("GET", "/nope", {}, None, 404, None, id="not-found"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "body", "status", "field"), BAD_REQUESTS)
+def test_bad_input_is_a_json_4xx_naming_the_field(
+    client: FlaskClient, method: str, url: str, headers: dict[str, str], body: bytes | None, status: int, field: str | None
+) -> None:
+    response = client.open(url, method=method, headers=headers, data=body)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    error = response.json["error"]
+    assert error["field"] == field
+    assert error["message"]
+    assert client.get("/healthz").status_code == 200

@@ -1,0 +1,161 @@
+"""Streaming against real servers (gunicorn + gevent, and `flask run`) over real sockets."""
+
+import json
+import time
+from urllib.parse import quote, urlencode
+
+import httpx
+import pytest
+from flask.testing import FlaskClient
+
+from streamlab.conversation import Conversation
+from streamlab.models import reply
+from tests.servers import Arrival, Received, Server, fetch
+from tests.test_routes import BAD_REQUESTS
+from tests.test_sse import normalise
+
+TRICKY = "Hi 你好，世界 🙂👍🏽\r\nline 2\n\n  end. Next? 好。"
+
+
+def wait_for_no_open_streams(server: Server, seconds: float = 10) -> int:
+    deadline = time.monotonic() + seconds
+    while (count := server.open_streams()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return count
+
+
+def test_events_arrive_one_by_one(server: Server) -> None:
+    """The first event is in the client's hands while the server is still streaming the rest."""
+    with httpx.stream("GET", f"{server.url}/stream?prompt=abc&model=echo&delay=400", timeout=30) as response:
+        received = Received(response.status_code, response.headers)
+        for raw in response.iter_raw():
+            received.arrivals.append(Arrival(time.monotonic(), raw, received.decoder.feed(raw)))
+            if [m.data for m in received.messages] == ["a"]:
+                assert server.open_streams() >= 1  # the generator has more to send
+    reads = [[m.data for m in arrival.messages] for arrival in received.arrivals if arrival.messages]
+    assert reads == [["a"], ["b"], ["c"], ["[DONE]"]] or reads == [["a"], ["b"], ["c", "[DONE]"]]
+    assert wait_for_no_open_streams(server) == 0
+
+
+OPTION_CASES = [
+    {"model": "echo"}, {"model": "tutor", "delay": 0}, {"model": "tutor", "delay": 0, "prompt": "怎么重连？"},
+    {"chunk": "word"}, {"chunk": "sentence"}, {"frame": "json"}, {"end": "event"}, {"end": "close"},
+    {"ids": "off"}, {"retry": 1500}, {"drop_after": 4}, {"error_at": 3},
+    {"error_at": 3, "frame": "json", "end": "event"}, {"stall": 300},
+    {"frame": "json", "chunk": "word", "end": "event", "ids": "off"},
+]
+
+
+@pytest.mark.parametrize("case", OPTION_CASES, ids=lambda case: urlencode(case))
+def test_every_option_gives_the_generators_exact_bytes_over_get_and_post(
+    server: Server, client: FlaskClient, case: dict[str, object]
+) -> None:
+    values = {"prompt": TRICKY, "model": "echo", "delay": 5, **case}
+    expected = client.get(f"/stream?{urlencode(values)}").data  # the unit-tested generator, on a fake clock
+    got = fetch("GET", f"{server.url}/stream?{urlencode(values)}")
+    assert (got.status, got.headers["content-type"]) == (200, "text/event-stream; charset=utf-8")
+    assert got.headers["cache-control"] == "no-cache" and got.headers["x-accel-buffering"] == "no"
+    assert got.raw == expected
+    assert fetch("POST", f"{server.url}/api/chat", json=values).raw == expected
+
+
+@pytest.mark.parametrize("frame", ["plain", "json"])
+@pytest.mark.parametrize("chunk", ["char", "word", "sentence"])
+def test_chinese_emoji_and_line_breaks_in_every_framing(server: Server, frame: str, chunk: str) -> None:
+    got = fetch("POST", f"{server.url}/api/chat", json={"message": TRICKY, "model": "echo", "delay": 0, "frame": frame, "chunk": chunk})
+    contents = [json.loads(m.data)["content"] if frame == "json" else m.data for m in got.chunks]
+    assert "".join(contents) == (TRICKY if frame == "json" else normalise(TRICKY))
+
+
+def test_delay_and_stall_pace_the_stream_with_heartbeats(server: Server) -> None:
+    started = time.monotonic()
+    got = fetch("GET", f"{server.url}/stream?prompt=abcd&model=echo&delay=100&stall=600&heartbeat=0.1")
+    assert time.monotonic() - started >= 0.4 + 0.6  # four delays and the stall, at the least
+    assert [m.data for m in got.chunks] == ["a", "b", "c", "d"]
+    assert "ping" in got.decoder.comments
+
+
+def chunks_of(text: str) -> tuple[str, ...]:
+    return reply(Conversation(text), "echo", "char").chunks
+
+
+@pytest.mark.parametrize("cut", [0, 1, 5, 17, len(chunks_of(TRICKY)) - 1])
+def test_resume_at_cut_points_over_get_and_post(server: Server, cut: int) -> None:
+    chunks = chunks_of(TRICKY)
+    header = {"Last-Event-ID": str(cut)}
+    get = fetch("GET", f"{server.url}/stream?prompt={quote(TRICKY)}&model=echo&delay=0&frame=json", headers=header)
+    post = fetch("POST", f"{server.url}/api/chat", json={"message": TRICKY, "model": "echo", "delay": 0, "frame": "json"}, headers=header)
+    for got in (get, post):
+        assert "".join(json.loads(m.data)["content"] for m in got.chunks) == "".join(chunks[cut:])
+        assert [m.last_event_id for m in got.chunks] == [str(n) for n in range(cut + 1, len(chunks) + 1)]
+    via_query = fetch("GET", f"{server.url}/stream?prompt={quote(TRICKY)}&model=echo&delay=0&lastEventId={cut}")
+    assert [m.last_event_id for m in via_query.chunks][0] == str(cut + 1)
+
+
+def test_resume_after_the_end_is_204(server: Server) -> None:
+    n = len(chunks_of(TRICKY))
+    for last_id in (n, n + 10):
+        get = fetch("GET", f"{server.url}/stream?prompt={quote(TRICKY)}&model=echo", headers={"Last-Event-ID": str(last_id)})
+        post = fetch("POST", f"{server.url}/api/chat", json={"message": TRICKY, "model": "echo"}, headers={"Last-Event-ID": str(last_id)})
+        assert (get.status, get.raw, post.status) == (204, b"", 204)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_drop_after_reconnecting_with_last_event_id_loses_and_repeats_nothing(server: Server, method: str) -> None:
+    """A client that reconnects the way EventSource does rebuilds the exact text."""
+    text, last_id, connections, pieces = TRICKY, "", 0, []
+    while True:
+        connections += 1
+        headers = {"Last-Event-ID": last_id} if last_id else {}
+        if method == "GET":
+            got = fetch("GET", f"{server.url}/stream?prompt={quote(text)}&model=echo&delay=0&frame=json&drop_after=4", headers=headers)
+        else:
+            got = fetch("POST", f"{server.url}/api/chat", json={"message": text, "model": "echo", "delay": 0, "frame": "json", "drop_after": 4}, headers=headers)
+        pieces += [json.loads(m.data)["content"] for m in got.chunks]
+        if any(m.data == "[DONE]" for m in got.messages):
+            break
+        last_id = got.decoder.last_event_id
+        assert connections < 50
+    assert "".join(pieces) == text
+    assert connections == -(-len(chunks_of(text)) // 4)
+
+
+def test_without_ids_a_reconnect_starts_over(server: Server) -> None:
+    first = fetch("GET", f"{server.url}/stream?prompt=abcdef&model=echo&delay=0&ids=off&drop_after=2")
+    assert (first.decoder.last_event_id, [m.data for m in first.chunks]) == ("", ["a", "b"])
+    again = fetch("GET", f"{server.url}/stream?prompt=abcdef&model=echo&delay=0&ids=off&drop_after=2")
+    assert [m.data for m in again.chunks] == ["a", "b"]  # nothing to resume from: the duplicate
+
+
+def test_blocking_mode_answers_once_after_the_whole_reply(server: Server) -> None:
+    started = time.monotonic()
+    response = httpx.post(f"{server.url}/api/chat", json={"message": "abc", "model": "echo", "stream": False}, timeout=30)
+    assert time.monotonic() - started >= 0.3
+    assert response.json()["content"] == "abc"
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "body", "status", "field"), BAD_REQUESTS)
+def test_bad_input_gets_json_4xx_before_any_stream_byte(
+    server: Server, method: str, url: str, headers: dict[str, str], body: bytes | None, status: int, field: str | None
+) -> None:
+    response = httpx.request(method, server.url + url, headers=headers, content=body, timeout=30)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize("char", ["a", "你"])
+def test_a_4500_character_prompt_in_a_get_url_gets_the_json_error(server: Server, char: str) -> None:
+    response = httpx.get(f"{server.url}/stream?{urlencode({'prompt': char * 4500})}", timeout=30)
+    assert response.status_code == 400
+    assert response.json()["error"] == {"message": "prompt is 4500 characters; the limit is 4000", "field": "prompt"}
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+
+
+def test_a_client_that_leaves_is_cleaned_up(server: Server) -> None:
+    for _ in range(3):
+        with httpx.stream("GET", f"{server.url}/stream?prompt=abcdefgh&model=echo&delay=200", timeout=30) as response:
+            for raw in response.iter_raw():
+                if b"data: a" in raw:
+                    break
+    assert wait_for_no_open_streams(server) == 0

@@ -1,0 +1,104 @@
+"""`flask chat`: stream a reply from a running StreamLab into the terminal, for demos without a browser.
+
+It is a complete POST + SSE client: it parses frames incrementally, stops at the end signal,
+and after a dropped connection resumes by re-sending the body with Last-Event-ID.
+"""
+
+import http.client
+import json
+import sys
+import time
+from urllib.parse import urlsplit
+
+import click
+from flask import Flask
+
+from streamlab.decoder import Decoder, Message
+from streamlab.frames import END_SIGNALS, FRAMES, IDS
+from streamlab.models import CHUNKERS, MODELS
+
+MAX_RECONNECTS = 100
+CONTROL = {code: f"\\x{code:02x}" for code in [*range(32), 127]}  # shown escaped in --raw
+
+
+class Ended(Exception):
+    """The stream finished: an end signal, an error frame, or a 204."""
+
+
+def show(message: Message, frame: str) -> None:
+    """Print one event's text, or stop at the end signal or an error frame."""
+    if message.event == "error":
+        click.echo(f"\nerror from the stream: {message.data}", err=True)
+        raise Ended
+    if message.event == "end" or message.data == "[DONE]":
+        raise Ended
+    text = json.loads(message.data)["content"] if frame == "json" else message.data
+    click.echo(text, nl=False)
+
+
+def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: float) -> str:
+    """Read one connection to its end; return the last event id seen, raise Ended when done."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
+    headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+    if last_id:
+        headers["Last-Event-ID"] = last_id
+    try:
+        connection.request("POST", parts.path.rstrip("/") + "/api/chat", json.dumps(body), headers)
+        response = connection.getresponse()
+        if response.status == 204:
+            raise Ended
+        if response.status != 200:
+            error = json.loads(response.read())["error"]
+            raise click.ClickException(f"{error['message']} (field: {error['field']})")
+        decoder, pending = Decoder(), ""
+        while chunk := response.read1(65536):
+            if raw:
+                pending += chunk.decode("utf-8", "replace")
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    click.echo(f"{(time.monotonic() - started) * 1000:8.0f} ms  {line.translate(CONTROL)}")
+            for message in decoder.feed(chunk):
+                if not raw:
+                    show(message, str(body["frame"]))
+                elif message.event == "end" or message.data == "[DONE]" or message.event == "error":
+                    raise Ended
+        return decoder.last_event_id or last_id
+    finally:
+        connection.close()
+
+
+@click.command("chat")
+@click.argument("prompt")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="StreamLab's address.")
+@click.option("--model", type=click.Choice(list(MODELS)), default="tutor", show_default=True)
+@click.option("--chunk", type=click.Choice(list(CHUNKERS)), default="char", show_default=True)
+@click.option("--delay", type=click.IntRange(0, 5000), default=100, show_default=True, help="ms between chunks")
+@click.option("--frame", type=click.Choice(list(FRAMES)), default="plain", show_default=True)
+@click.option("--end", type=click.Choice(list(END_SIGNALS)), default="sentinel", show_default=True)
+@click.option("--ids", type=click.Choice(list(IDS)), default="on", show_default=True)
+@click.option("--drop-after", type=click.IntRange(1), default=None, help="fault: hang up every N chunks")
+@click.option("--raw", is_flag=True, help="Show the lines on the wire, with ms since the request.")
+def chat(prompt: str, url: str, raw: bool, **options: object) -> None:
+    """Stream a reply to PROMPT from a running StreamLab."""
+    body = {"message": prompt, **{name: value for name, value in options.items() if value is not None}}
+    started, last_id = time.monotonic(), ""
+    try:
+        for _ in range(MAX_RECONNECTS + 1):
+            resumed_from, last_id = last_id, read(url, body, last_id, raw, started)
+            if not last_id or last_id == resumed_from:
+                break  # closed without ids (or progress): there is nothing to resume from
+            if raw:
+                click.echo(f"{'':8}    (connection closed; reconnecting with Last-Event-ID: {last_id})")
+    except Ended:
+        pass
+    except OSError as error:
+        raise click.ClickException(f"cannot reach StreamLab at {url} ({error}). Is it running?") from None
+    if not raw:
+        click.echo()
+    sys.stdout.flush()
+
+
+def register(app: Flask) -> None:
+    """Add `flask chat` to app's command line."""
+    app.cli.add_command(chat)
