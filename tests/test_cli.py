@@ -1,0 +1,56 @@
+"""`flask chat` against a real gunicorn server, run exactly as a teacher would type it."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.servers import ROOT, Server, free_port
+
+TRICKY = "Hi 你好 🙂\nline 2"
+
+
+def chat(server_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "flask", "chat", *args, "--url", server_url]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param([], id="defaults"),
+        pytest.param(["--frame", "json", "--chunk", "word"], id="json-words"),
+        pytest.param(["--end", "event"], id="end-event"),
+        pytest.param(["--drop-after", "3"], id="resumes-after-drops"),
+        pytest.param(["--end", "close"], id="end-close-stops-at-204"),
+    ],
+)
+def test_chat_prints_the_reply(gunicorn_server: Server, args: list[str]) -> None:
+    result = chat(gunicorn_server.url, TRICKY, "--model", "echo", "--delay", "0", *args)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == TRICKY + "\n"
+
+
+def test_chat_raw_shows_the_wire_with_timings(gunicorn_server: Server) -> None:
+    result = chat(gunicorn_server.url, "Hi", "--model", "echo", "--delay", "20", "--raw", "--drop-after", "1")
+    lines = [line.split(" ms  ", 1) for line in result.stdout.splitlines() if " ms  " in line]
+    assert [wire for _, wire in lines] == [": ok", "", "id: 1", "data: H", "", ": ok", "", "id: 2", "data: i", "", "data: [DONE]", ""]
+    assert all(ms.strip().isdigit() for ms, _ in lines)
+    assert "reconnecting with Last-Event-ID: 1" in result.stdout
+
+
+def test_chat_tutor_answers(gunicorn_server: Server) -> None:
+    result = chat(gunicorn_server.url, "怎么重连？", "--delay", "0")
+    assert result.returncode == 0 and "Last-Event-ID" in result.stdout
+
+
+def test_chat_shows_the_servers_error(gunicorn_server: Server) -> None:
+    result = chat(gunicorn_server.url, "x" * 4001, "--delay", "0")
+    assert result.returncode == 1
+    assert "message is 4001 characters; the limit is 4000 (field: message)" in result.stderr
+
+
+def test_chat_says_when_no_server_is_running() -> None:
+    result = chat(f"http://127.0.0.1:{free_port()}", "Hi")
+    assert result.returncode == 1
+    assert "cannot reach StreamLab" in result.stderr and "Is it running?" in result.stderr

@@ -1,0 +1,98 @@
+"""Every command in the README runs, and shows what the README says it shows."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from flask.testing import FlaskClient
+
+from streamlab.options import CHOICES, StreamOptions
+from tests.servers import ROOT, Server, free_port
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```(\w*)\n(.*?)```", README, re.DOTALL)
+COMMANDS = [(body.strip(), BLOCKS[i + 1][1] if i + 1 < len(BLOCKS) and BLOCKS[i + 1][0] == "text" else None)
+            for i, (lang, body) in enumerate(BLOCKS) if lang == "sh"]
+SERVE, TEST, *EXAMPLES = COMMANDS
+
+
+def section(title: str) -> str:
+    return README.split(title, 1)[1].split("\n#", 1)[0]
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    assert "flask run" in SERVE[0] and TEST[0] == "bash scripts/test"
+    assert README.index(SERVE[0]) < README.index(TEST[0]) < README.index("## Try it")
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == f"exec {TEST[0]}"
+
+
+def test_the_setup_command_serves_from_a_fresh_copy(tmp_path: Path) -> None:
+    """Nothing to configure: a copy without a virtualenv comes up with the README's command."""
+    copy = tmp_path / "streamlab"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".*cache", ".hypothesis"))
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "VIRTUAL_ENV"))}, "FLASK_RUN_PORT": str(port)}
+    process = subprocess.Popen(["bash", "-c", SERVE[0]], cwd=copy, env=env, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"the server did not come up: {process.stdout.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        assert health == {"status": "ok", "open_streams": 0}
+        got = httpx.get(f"http://127.0.0.1:{port}/stream?prompt=Hi&model=echo&delay=0")
+        assert got.text.endswith("data: [DONE]\n\n")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # the group this test started: bash, pip, flask
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[command[:40] for command, _ in EXAMPLES])
+def test_try_it_examples(gunicorn_server: Server, command: str, expected: str | None) -> None:
+    bindir = str(Path(sys.executable).parent) + "/"
+    command = command.replace("http://127.0.0.1:5000", gunicorn_server.url).replace(".venv/bin/", bindir)
+    env = {**os.environ, "STREAMLAB_URL": gunicorn_server.url}
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    if expected is None:
+        assert "data: [DONE]" in result.stdout
+    else:  # a JSON error has no final newline; the README's block does
+        assert result.stdout in (expected, expected.removesuffix("\n"))
+
+
+WIRE_ROWS = re.findall(r"^\| (`[^`]*`|\(nothing\)) \| `([^`]*)`", section("### On the wire"), re.MULTILINE)
+
+
+@pytest.mark.parametrize(("query", "wire"), WIRE_ROWS, ids=[query for query, _ in WIRE_ROWS])
+def test_wire_table_shows_the_exact_bytes(client: FlaskClient, query: str, wire: str) -> None:
+    extra = "" if query == "(nothing)" else "&" + query.strip("`")
+    assert client.get(f"/stream?prompt=Hi&model=echo{extra}").data == wire.replace("\\n", "\n").encode()
+
+
+def test_wire_table_has_a_row_for_every_mode() -> None:
+    assert len(WIRE_ROWS) >= 10
+
+
+OPTION_ROWS = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", section("Options have the same names"), re.MULTILINE)
+
+
+def test_option_table_matches_the_code() -> None:
+    assert [name for name, _ in OPTION_ROWS] == [field for field in StreamOptions.__dataclass_fields__]
+    for name, values in OPTION_ROWS:
+        if name in CHOICES:
+            assert re.findall(r"`(\w+)`", values) == list(CHOICES[name])
