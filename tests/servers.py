@@ -16,11 +16,10 @@ from streamlab.decoder import Decoder, Message
 
 ROOT = Path(__file__).resolve().parent.parent
 
-COMMANDS = {
-    # Plain `gunicorn` reads gunicorn.conf.py from the working directory; only the port differs.
-    "gunicorn": [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}"],
-    "flask": [sys.executable, "-m", "flask", "run", "--port", "{port}"],
-}
+# Each server starts exactly as the README says to start it, with only the port moved aside:
+# plain `gunicorn` reads gunicorn.conf.py, and plain `flask run` finds app.py.
+COMMANDS = {"gunicorn": [sys.executable, "-m", "gunicorn"], "flask": [sys.executable, "-m", "flask", "run"]}
+PORT_SETTINGS = {"gunicorn": ("GUNICORN_CMD_ARGS", "--bind 127.0.0.1:{port}"), "flask": ("FLASK_RUN_PORT", "{port}")}
 
 
 @dataclass
@@ -45,9 +44,10 @@ def free_port() -> int:
 def start_server(name: str) -> Iterator[Server]:
     """Run the named server until the block ends, then stop it by its PID."""
     port = free_port()
-    command = [part.format(port=port) for part in COMMANDS[name]]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "GUNICORN_"))}
+    variable, value = PORT_SETTINGS[name]
+    env[variable] = value.format(port=port)
+    process = subprocess.Popen(COMMANDS[name], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     server = Server(name, f"http://127.0.0.1:{port}", process)
     try:
         deadline = time.monotonic() + 30

@@ -5,6 +5,7 @@ import time
 from urllib.parse import quote, urlencode
 
 import httpx
+import httpx_sse
 import pytest
 from flask.testing import FlaskClient
 
@@ -90,6 +91,18 @@ def test_resume_at_cut_points_over_get_and_post(server: Server, cut: int) -> Non
         assert [m.last_event_id for m in got.chunks] == [str(n) for n in range(cut + 1, len(chunks) + 1)]
     via_query = fetch("GET", f"{server.url}/stream?prompt={quote(TRICKY)}&model=echo&delay=0&lastEventId={cut}")
     assert [m.last_event_id for m in via_query.chunks][0] == str(cut + 1)
+
+
+def test_httpx_sse_reads_a_real_stream(server: Server) -> None:
+    """An independent SSE client, reading the real server, sees the same events."""
+    with httpx.Client(timeout=30) as http:
+        query = urlencode({"prompt": TRICKY, "model": "echo", "delay": 0, "chunk": "word", "end": "event"})
+        with httpx_sse.connect_sse(http, "GET", f"{server.url}/stream?{query}") as source:
+            events = list(source.iter_sse())
+    chunks = [event for event in events if event.event == "message" and event.data]
+    assert "".join(event.data for event in chunks) == normalise(TRICKY)
+    assert [event.id for event in chunks] == [str(n) for n in range(1, len(chunks) + 1)]
+    assert json.loads(events[-1].data)["usage"]["reply_chars"] == len(TRICKY)
 
 
 def test_resume_after_the_end_is_204(server: Server) -> None:
