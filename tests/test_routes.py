@@ -4,6 +4,8 @@ import json
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from streamlab.decoder import decode
 from tests.conftest import FakeClock
@@ -128,3 +130,32 @@ def test_bad_input_is_a_json_4xx_naming_the_field(
     assert error["field"] == field
     assert error["message"]
     assert client.get("/healthz").status_code == 200
+
+
+FIELDS = ["message", "prompt", "history", "stream", "model", "chunk", "delay", "frame", "end", "ids",
+          "retry", "heartbeat", "drop_after", "error_at", "stall"]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES), last_id=st.from_regex(r"[ -~]{0,12}", fullmatch=True))
+def test_no_json_body_causes_a_5xx(client: FlaskClient, body: dict[str, object], last_id: str) -> None:
+    response = client.post("/api/chat", json={"delay": 0, **body}, headers={"Last-Event-ID": last_id})
+    assert response.status_code < 500
+    if response.status_code >= 400:
+        assert response.json["error"]["message"]
+    else:
+        response.get_data()  # run the whole stream: it must not fail half-way either
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.binary(max_size=60))
+def test_no_query_string_causes_a_5xx(client: FlaskClient, query: bytes) -> None:
+    # WSGI hands the app the raw query bytes as a latin-1 string, whatever they are.
+    response = client.get("/stream", environ_overrides={"QUERY_STRING": "prompt=x&delay=0&" + query.decode("latin-1")})
+    assert response.status_code < 500
+    response.get_data()
