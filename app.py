@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from streamlab.streams import RealClock
-from web import cli, errors, streams
+from web import cli, errors, pages, streams
 
 DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # bytes of request body; history can be long
@@ -25,5 +25,6 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     errors.register(app)
     streams.init_app(app)
+    app.register_blueprint(pages.bp)
     cli.register(app)
     return app

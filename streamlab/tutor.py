@@ -72,8 +72,8 @@ CHINESE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def mentions(prompt: str, word: str) -> bool:
-    """Say whether the prompt has the keyword as a whole word ("send" does not mention "end")."""
-    return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", prompt.lower()) is not None
+    """Say whether the prompt has the keyword as a whole word, or its plural ("send" is not "end")."""
+    return re.search(rf"(?<![a-z]){re.escape(word)}s?(?![a-z])", prompt.lower()) is not None
 
 
 def answer(prompt: str, follow_up: bool, seed: int) -> str:

@@ -28,6 +28,7 @@ def test_tutor_answers_in_english_and_chinese() -> None:
 
 def test_tutor_picks_the_topic_by_whole_word() -> None:
     assert mentions("when does it end?", "end")
+    assert mentions("Tell me about heartbeats", "heartbeat")
     assert not mentions("please send it", "end")
 
 

@@ -55,6 +55,7 @@ def test_the_setup_command_serves_from_a_fresh_copy(tmp_path: Path) -> None:
         else:
             pytest.fail(f"the server did not come up: {process.stdout.read().decode()[-2000:]}")  # type: ignore[union-attr]
         assert health == {"status": "ok", "open_streams": 0}
+        assert "StreamLab" in httpx.get(f"http://127.0.0.1:{port}/").text  # the page the README says to open
         got = httpx.get(f"http://127.0.0.1:{port}/stream?prompt=Hi&model=echo&delay=0")
         assert got.text.endswith("data: [DONE]\n\n")
     finally:

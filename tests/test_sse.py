@@ -1,6 +1,7 @@
 """The encoder against the WHATWG spec's rules and examples, checked by two independent parsers."""
 
 import json
+from pathlib import Path
 
 import httpx
 import httpx_sse
@@ -63,28 +64,21 @@ def test_nul_in_id_is_refused() -> None:
         Event(data="x", id="a\0b")
 
 
-# The examples of https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
-SPEC_EXAMPLES = [
-    pytest.param(b"data: YHOO\ndata: +2\ndata: 10\n\n", [Message("YHOO\n+2\n10")], id="stock-ticker"),
-    pytest.param(
-        b": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n",
-        [Message("first event", last_event_id="1"), Message("second event")],
-        id="ids-and-unfinished-last-event",
-    ),
-    pytest.param(b"data\n\ndata\ndata\n\ndata:", [Message(""), Message("\n")], id="empty-data-lines"),
-    pytest.param(b"data:test\n\ndata: test\n\n", [Message("test"), Message("test")], id="space-after-colon-optional"),
-    pytest.param(b"\xef\xbb\xbfdata: bom\r\n\r\n", [Message("bom")], id="bom-and-crlf"),
-    pytest.param(b"data: a\r\rdata: b\r\n\n", [Message("a"), Message("b")], id="cr-line-endings"),
-    pytest.param(b"event: end\n\n", [], id="event-without-data-is-not-dispatched"),
+# The spec's own examples and more, shared with the browser parser's tests (tests/js/).
+# https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+CASES = json.loads((Path(__file__).parent / "sse_cases.json").read_text(encoding="utf-8"))
+DECODER_CASES = [
+    pytest.param(case["wire"].encode(), [Message(e["data"], e["type"], e["lastEventId"]) for e in case["events"]], id=case["name"])
+    for case in CASES
 ]
 
 
-@pytest.mark.parametrize(("wire", "messages"), SPEC_EXAMPLES)
-def test_decoder_replays_spec_examples(wire: bytes, messages: list[Message]) -> None:
+@pytest.mark.parametrize(("wire", "messages"), DECODER_CASES)
+def test_decoder_replays_the_shared_cases(wire: bytes, messages: list[Message]) -> None:
     assert decode(wire) == messages
 
 
-@pytest.mark.parametrize(("wire", "messages"), SPEC_EXAMPLES)
+@pytest.mark.parametrize(("wire", "messages"), DECODER_CASES)
 def test_decoder_gives_the_same_events_for_any_split(wire: bytes, messages: list[Message]) -> None:
     for cut in range(len(wire) + 1):
         decoder = Decoder()

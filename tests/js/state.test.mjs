@@ -1,0 +1,38 @@
+// The page state <-> URL round trip. Run: node --test tests/js/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_PANE, paneFrom, paneText, readState, writeState } from '../../static/js/state.js';
+import { PRESETS } from '../../static/js/presets.js';
+
+const CHOICES = { model: ['tutor', 'echo'], frame: ['plain', 'json'], end: ['sentinel', 'event', 'close'], ids: ['on', 'off'], chunk: ['char', 'word', 'sentence'] };
+
+test('a pane lists only what differs from the defaults', () => {
+  assert.equal(paneText(DEFAULT_PANE), '');
+  assert.equal(paneText({ ...DEFAULT_PANE, transport: 'post', frame: 'json', drop_after: '5' }), 'transport:post,frame:json,drop_after:5');
+});
+
+test('state survives the URL, Chinese and all', () => {
+  const state = {
+    prompt: '你好 & <b>?</b>', model: 'echo', large: true,
+    panes: [{ ...DEFAULT_PANE, end: 'close', retry: '200' }, { ...DEFAULT_PANE, transport: 'blocking' }],
+  };
+  assert.deepEqual(readState(writeState(state), CHOICES), state);
+});
+
+test('every preset survives the URL', () => {
+  for (const preset of PRESETS) {
+    const panes = preset.panes.map((pane) => ({ ...DEFAULT_PANE, ...pane }));
+    assert.deepEqual(readState(writeState({ prompt: 'p', model: 'tutor', panes, large: false }), CHOICES).panes, panes, preset.id);
+  }
+});
+
+test('invalid values from a hand-edited URL are dropped, not passed to the server', () => {
+  assert.deepEqual(paneFrom('frame:xml,delay:-5,transport:ftp,bogus:1,ids:off', CHOICES), { ...DEFAULT_PANE, ids: 'off' });
+  const state = readState('?model=gpt&pane=a&pane=b&pane=c&pane=d&pane=e', CHOICES);
+  assert.equal(state.model, 'tutor');
+  assert.equal(state.panes.length, 4);
+});
+
+test('a URL without panes shows GET next to POST', () => {
+  assert.deepEqual(readState('', CHOICES).panes.map((pane) => pane.transport), ['get', 'post']);
+});

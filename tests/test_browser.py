@@ -1,0 +1,244 @@
+"""The classroom page in real headless Chromium, against a real gunicorn + gevent server."""
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from tests.servers import ROOT, Server
+
+CHROMIUM = os.environ.get("STREAMLAB_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = ROOT / "test-artifacts"
+FINISHED = "['done', 'closed', 'error', 'stopped']"
+TEXT = "Hi 你好，世界 🙂\nline 2,  spaced"
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():  # a failure, never a skip: `bash scripts/test` installs it as root
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `apt-get install chromium` or set STREAMLAB_CHROMIUM")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], "the page threw"
+
+
+def open_classroom(page: Page, server: Server, panes: list[str], prompt: str = TEXT, model: str = "echo") -> None:
+    query = urlencode([("prompt", prompt), ("model", model), *[("pane", pane) for pane in panes]])
+    page.goto(f"{server.url}/?{query}")
+    expect(page.locator(".pane")).to_have_count(len(panes))
+
+
+def send(page: Page) -> None:
+    page.locator("textarea[name=prompt]").press("Enter")
+
+
+def wait_finished(page: Page, timeout: float = 30_000) -> None:
+    page.wait_for_function(f"() => [...document.querySelectorAll('.pane')].every(p => {FINISHED}.includes(p.dataset.state))", timeout=timeout)
+
+
+def pane(page: Page, index: int):  # noqa: ANN201 - a Playwright Locator
+    return page.locator(".pane").nth(index)
+
+
+def text_of(page: Page, index: int) -> str:
+    return pane(page, index).locator("[data-role=text]").text_content() or ""
+
+
+def figure(page: Page, index: int, name: str) -> str:
+    return pane(page, index).locator(f"[data-figure={name}]").text_content() or ""
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
+
+
+def test_get_and_post_panes_with_different_framings_show_the_exact_reply(page: Page, gunicorn_server: Server) -> None:
+    open_classroom(page, gunicorn_server, ["transport:get,delay:40", "transport:post,frame:json,chunk:word,delay:40"])
+    send(page)
+    expect(pane(page, 0)).to_have_attribute("data-state", "streaming")
+    page.wait_for_function("() => document.querySelector('[data-role=text]').textContent.length > 5")
+    screenshot(page, "get-vs-post-mid-stream")
+    wait_finished(page)
+    assert text_of(page, 0) == text_of(page, 1) == TEXT
+    assert [pane(page, i).get_attribute("data-state") for i in (0, 1)] == ["done", "done"]
+    # fetch sees the raw bytes, comments included; EventSource never shows comments.
+    expect(pane(page, 1).locator(".wire-comment .lines").first).to_have_text(": ok")
+    expect(pane(page, 0).locator(".wire-comment")).to_have_count(0)
+    expect(pane(page, 1).locator(".wire-message .lines").first).to_have_text('id: 1\ndata: {"content": "Hi "}')
+    assert int(figure(page, 1, "bytes")) > 0 and figure(page, 0, "bytes").startswith("≈")
+
+
+@pytest.mark.parametrize("transport", ["get", "post"])
+def test_drop_after_with_ids_reconnects_and_the_text_is_exact(page: Page, gunicorn_server: Server, transport: str) -> None:
+    open_classroom(page, gunicorn_server, [f"transport:{transport},drop_after:4,retry:100,delay:10"] * 2, prompt="abcdefghij")
+    send(page)
+    wait_finished(page)
+    assert text_of(page, 0) == "abcdefghij"
+    assert figure(page, 0, "reconnects") == "2"
+    notes = pane(page, 0).locator(".wire-reconnect .lines").all_text_contents()
+    assert [note.split("Last-Event-ID: ")[1] for note in notes] == ["4", "8"]
+
+
+def test_without_ids_each_reconnect_starts_over_and_duplicates(page: Page, gunicorn_server: Server) -> None:
+    open_classroom(page, gunicorn_server, ["ids:off,drop_after:3,retry:100,delay:10", "transport:post,ids:off,drop_after:3,retry:100,delay:10"], prompt="abcdef")
+    send(page)
+    page.wait_for_function("() => document.querySelector('[data-role=text]').textContent.length >= 9")
+    screenshot(page, "ids-off-duplicates")
+    wait_finished(page)
+    for index in (0, 1):
+        assert text_of(page, index) == "abc" * 21  # the first connection and 20 reconnects, all from the start
+        assert pane(page, index).get_attribute("data-state") == "stopped"
+        assert figure(page, index, "reconnects") == "20"
+    expect(pane(page, 0).locator(".wire-reconnect .lines").first).to_contain_text("without Last-Event-ID")
+
+
+def test_end_close_over_eventsource_reconnects_once_then_gets_204(page: Page, gunicorn_server: Server) -> None:
+    statuses: list[int] = []
+    page.on("response", lambda response: "/stream?" in response.url and statuses.append(response.status))
+    open_classroom(page, gunicorn_server, ["end:close,retry:200,delay:10", "transport:post,end:close,retry:200,delay:10"], prompt="abc")
+    send(page)
+    wait_finished(page)
+    assert statuses == [200, 204]
+    for index in (0, 1):
+        assert (text_of(page, index), figure(page, index, "reconnects")) == ("abc", "1")
+        assert pane(page, index).get_attribute("data-state") == "closed"
+        expect(pane(page, index).locator(".wire-reconnect .lines")).to_contain_text("Last-Event-ID: 3")
+
+
+def test_stop_closes_the_stream_and_the_server_sees_it(page: Page, gunicorn_server: Server) -> None:
+    open_classroom(page, gunicorn_server, ["transport:get", "transport:post"], prompt="Tell me about heartbeats", model="tutor")
+    send(page)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-role=text]')].every(t => t.textContent.length > 5)")
+    assert wait_for_open_streams(gunicorn_server, 2) == 2
+    for index in (0, 1):
+        pane(page, index).locator("[data-role=stop]").click()
+        expect(pane(page, index)).to_have_attribute("data-state", "stopped")
+    assert wait_for_open_streams(gunicorn_server, 0) == 0
+    expect(pane(page, 1).locator(".wire-stopped")).to_contain_text("aborted the fetch")
+    expect(pane(page, 0).locator(".wire-stopped")).to_contain_text("es.close()")
+
+
+def wait_for_open_streams(server: Server, count: int, seconds: float = 10) -> int:
+    deadline = time.monotonic() + seconds
+    while (now := server.open_streams()) != count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return now
+
+
+def test_a_script_in_the_prompt_shows_as_text_and_never_runs(page: Page, gunicorn_server: Server) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    attack = '<img src=x onerror=alert(1)><script>alert(2)</script>'
+    open_classroom(page, gunicorn_server, ["delay:0", "transport:post,frame:json,chunk:word,delay:0"], prompt=attack)
+    send(page)
+    wait_finished(page)
+    assert text_of(page, 0) == text_of(page, 1) == attack
+    assert page.locator(".pane img, .pane script").count() == 0
+    assert dialogs == []
+    csp = page.request.get(gunicorn_server.url + "/").headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_errors_before_the_stream_show_the_servers_message(page: Page, gunicorn_server: Server) -> None:
+    open_classroom(page, gunicorn_server, ["delay:9999", "transport:post,delay:9999"])
+    send(page)
+    wait_finished(page)
+    for index in (0, 1):
+        assert pane(page, index).get_attribute("data-state") == "error"
+        expect(pane(page, index).locator("[data-role=notice]")).to_contain_text(
+            "400: delay must be a whole number of milliseconds from 0 to 5000")
+
+
+def test_an_error_frame_mid_stream_ends_the_pane_with_the_message(page: Page, gunicorn_server: Server) -> None:
+    open_classroom(page, gunicorn_server, ["error_at:3,delay:10", "transport:post,frame:json,error_at:3,delay:10"], prompt="abcdef")
+    send(page)
+    wait_finished(page)
+    for index in (0, 1):
+        assert (text_of(page, index), pane(page, index).get_attribute("data-state")) == ("ab", "error")
+        expect(pane(page, index).locator("[data-role=notice]")).to_contain_text("simulated error at chunk 3")
+
+
+def test_blocking_shows_nothing_until_the_whole_reply_is_ready(page: Page, gunicorn_server: Server) -> None:
+    open_classroom(page, gunicorn_server, ["transport:blocking"] * 1 + ["transport:post"], prompt="abcdefghijkl")
+    send(page)
+    page.wait_for_function("() => document.querySelectorAll('[data-role=text]')[1].textContent.length >= 3")
+    assert text_of(page, 0) == ""  # 12 chunks x 100 ms: the blocking answer is still a second away
+    screenshot(page, "blocking-vs-streaming-mid-stream")
+    wait_finished(page)
+    assert text_of(page, 0) == text_of(page, 1) == "abcdefghijkl"
+
+
+def test_presets_and_url_state_round_trip(page: Page, gunicorn_server: Server) -> None:
+    page.goto(gunicorn_server.url + "/")
+    page.locator("textarea[name=prompt]").fill("Round trip 你好")
+    page.locator("select[name=model]").select_option("echo")
+    page.locator("#large").check()
+    for preset in page.locator("#presets button").all():
+        preset.click()
+        expect(page.locator("textarea[name=prompt]")).to_be_focused()  # Enter sends right away
+        shown = pane_settings(page)
+        url = page.url
+        page.goto(url)
+        assert pane_settings(page) == shown, preset.text_content()
+        assert page.locator("textarea[name=prompt]").input_value() == "Round trip 你好"
+        assert page.locator("select[name=model]").input_value() == "echo"
+        assert page.evaluate("document.documentElement.classList.contains('large')")
+    page.locator("text=reconnect with ids vs without").click()
+    assert [settings["ids"] for settings in pane_settings(page)] == ["on", "off"]
+    expect(pane(page, 1).locator("summary")).to_have_text("plain · end sentinel · ids off · char · 100 ms · retry 500 ms · drop after 15")
+    page.locator("#add-pane").click()
+    pane(page, 2).locator("summary").click()  # the options fold under a one-line summary
+    pane(page, 2).locator("select[name=frame]").select_option("json")
+    expect(pane(page, 2).locator("summary")).to_have_text("json · end sentinel · ids on · char · 100 ms")
+    page.goto(page.url)
+    assert pane_settings(page)[2]["frame"] == "json"
+    screenshot(page, "large-text")
+
+
+def pane_settings(page: Page) -> list[dict[str, str]]:
+    return page.evaluate("""() => [...document.querySelectorAll('.pane')].map(p =>
+        Object.fromEntries([...p.querySelectorAll('select, input')].map(c => [c.name, c.value])))""")
+
+
+def test_the_six_connection_limit_is_explained_instead_of_hanging(browser: Browser, gunicorn_server: Server) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        first, second = context.new_page(), context.new_page()
+        panes = ["transport:get", "transport:post", "transport:get", "transport:post"]
+        for tab in (first, second):
+            open_classroom(tab, gunicorn_server, panes, prompt="Tell me about heartbeats", model="tutor")
+            send(tab)
+        notices = second.locator("[data-role=notice]:visible")
+        expect(notices.first).to_contain_text("at most six connections", timeout=10_000)
+        screenshot(second, "six-connection-limit")
+        first.locator("#stop-all").click()  # gives connections back: the waiting panes start
+        second.wait_for_function("() => [...document.querySelectorAll('.pane')].every(p => p.dataset.state !== 'connecting')")
+        expect(notices).to_have_count(0)
+        second.locator("#stop-all").click()
+    finally:
+        context.close()
+    assert wait_for_open_streams(gunicorn_server, 0) == 0
