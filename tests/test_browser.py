@@ -101,6 +101,8 @@ def test_drop_after_with_ids_reconnects_and_the_text_is_exact(page: Page, gunico
     assert figure(page, 0, "reconnects") == "2"
     notes = pane(page, 0).locator(".wire-reconnect .lines").all_text_contents()
     assert [note.split("Last-Event-ID: ")[1] for note in notes] == ["4", "8"]
+    if transport == "post":  # the fetch client waits what the server's `retry: 100` said, as EventSource does
+        assert all(note.startswith("↻ reconnecting in 100 ms") for note in notes)
 
 
 def test_without_ids_each_reconnect_starts_over_and_duplicates(page: Page, gunicorn_server: Server) -> None:
