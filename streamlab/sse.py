@@ -55,4 +55,13 @@ def encode(event: Event) -> bytes:
     return ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
+def data_frame(data: str, event_id: str | None = None) -> bytes:
+    """Frame a data event like encode(Event(data=..., id=...)), faster: this is the hot path."""
+    if "\n" in data or "\r" in data:
+        return encode(Event(data=data, id=event_id))
+    if event_id is None:
+        return f"data: {data}\n\n".encode()
+    return f"id: {event_id}\ndata: {data}\n\n".encode()
+
+
 PING = encode(Event(comment="ping"))

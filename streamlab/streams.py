@@ -6,13 +6,13 @@ late, never the ones after it, so 50 chunks at 100 ms take 5.0 s, not 5 s plus d
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from streamlab.frames import END_SIGNALS, FRAMES, IDS
 from streamlab.models import Reply
 from streamlab.options import StreamOptions
-from streamlab.sse import PING, Event, encode
+from streamlab.sse import PING, Event, data_frame, encode
 
 
 class Clock(Protocol):
@@ -41,6 +41,12 @@ class Pacer:
         self.heartbeat = heartbeat
         self.deadline = self.last_sent = clock.now()
 
+    def sleep(self, seconds: float) -> None:
+        """Move the deadline on by seconds and sleep until it (no heartbeats: the fast path)."""
+        self.deadline += seconds
+        if (wait := self.deadline - self.clock.now()) > 0:
+            self.clock.sleep(wait)
+
     def wait(self, seconds: float) -> Iterator[bytes]:
         """Move the deadline on by seconds and wait for it, yielding any pings due first."""
         self.deadline += seconds
@@ -58,25 +64,41 @@ class Pacer:
         self.last_sent = self.clock.now()
 
 
-def stream(reply: Reply, options: StreamOptions, resume: int, clock: Clock) -> Iterator[bytes]:
-    """Yield the wire bytes of reply from chunk resume + 1 to the end, each when it is due."""
-    framing, with_ids, chunks = FRAMES[options.frame], IDS[options.ids], reply.chunks
+def never() -> bool:
+    return False
+
+
+def stream(
+    reply: Reply, options: StreamOptions, resume: int, clock: Clock, stopping: Callable[[], bool] = never
+) -> Iterator[bytes]:
+    """Yield the wire bytes of reply from chunk resume + 1 to the end, each when it is due.
+
+    When stopping() turns true (the server is shutting down), the response ends at the next
+    tick without an end signal, like a dropped connection: the client resumes elsewhere.
+    """
+    content, with_ids, chunks = FRAMES[options.frame].content, IDS[options.ids], reply.chunks
     stall_before = len(chunks) // 2 + 1 if options.stall else None
+    delay = options.delay / 1000
     pacer = Pacer(clock, options.heartbeat)
     # Sent at once, so the client sees the 200 and its headers without waiting a delay.
     yield encode(Event(comment="ok", retry=options.retry))
-    pacer.sent()
     sent = 0
     for number in range(resume + 1, len(chunks) + 1):
         if number == stall_before:
-            yield from pacer.wait(options.stall / 1000)
-        yield from pacer.wait(options.delay / 1000)
+            pacer.deadline += options.stall / 1000  # type: ignore[operator]
+        if options.heartbeat:
+            yield from pacer.wait(delay)
+            pacer.sent()
+        else:
+            pacer.sleep(delay)
+        if stopping():
+            return
         if number == options.error_at:
-            yield encode(Event(event="error", data=framing.error(f"simulated error at chunk {number}")))
+            message = FRAMES[options.frame].error(f"simulated error at chunk {number}")
+            yield encode(Event(event="error", data=message))
             break
-        event_id = str(number) if with_ids else None  # id N = chunks delivered so far
-        yield encode(Event(data=framing.content(chunks[number - 1]), id=event_id))
-        pacer.sent()
+        # id N = chunks delivered so far
+        yield data_frame(content(chunks[number - 1]), str(number) if with_ids else None)
         sent += 1
         if sent == options.drop_after and number < len(chunks):
             return  # fault: end the response mid-reply, as a dropped connection would

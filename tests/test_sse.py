@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from streamlab.decoder import Decoder, Message, decode
 from streamlab.frames import FRAMES
-from streamlab.sse import PING, Event, encode
+from streamlab.sse import PING, Event, data_frame, encode
 
 
 def parse_with_httpx_sse(wire: bytes, pieces: int = 1) -> list[httpx_sse.ServerSentEvent]:
@@ -107,3 +107,8 @@ def test_json_frame_carries_any_text_exactly(text: str, pieces: int) -> None:
     assert json.loads(message.data) == {"content": text}
     [event] = parse_with_httpx_sse(wire, pieces)
     assert json.loads(event.data) == {"content": text}
+
+
+@given(text=st.text(), event_id=st.none() | st.from_regex(r"[0-9]{1,6}", fullmatch=True))
+def test_the_fast_data_frame_is_exactly_the_general_encoding(text: str, event_id: str | None) -> None:
+    assert data_frame(text, event_id) == encode(Event(data=text, id=event_id))

@@ -135,3 +135,10 @@ def test_any_text_arrives_exactly_in_json_and_normalised_in_plain(text: str, chu
     plain_messages = decode(wire(text, resume, chunk=chunk, end="close", delay=0))
     assert "".join(m.data for m in plain_messages) == normalise(expected)
     assert [m.last_event_id for m in plain_messages] == [str(n) for n in range(resume + 1, len(chunks) + 1)]
+
+
+def test_stopping_ends_the_response_at_the_next_tick_without_an_end_signal() -> None:
+    clock = FakeClock()
+    answer = reply(Conversation("abcdef"), "echo", "char")
+    frames = stream(answer, StreamOptions(model="echo"), 0, clock, stopping=lambda: clock.time > 0.25)
+    assert [m.data for m in decode(b"".join(frames))] == ["a", "b"]  # no [DONE]: the client resumes elsewhere

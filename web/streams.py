@@ -5,15 +5,18 @@ bad input is a 4xx before any stream byte, and the generator never touches `requ
 """
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 
 from flask import Blueprint, Flask, Response, current_app, request
 
 from streamlab.conversation import Conversation, parse_conversation
-from streamlab.models import reply
+from streamlab.errors import InputError
+from streamlab.models import Reply, reply
 from streamlab.options import StreamOptions, parse_options
 from streamlab.streams import duration, resume_point, stream
+from web.errors import error_body
 from web.inputs import json_body, parse_stream_flag, query_values
+from web.open_streams import OpenStreams
 
 bp = Blueprint("streams", __name__)
 
@@ -24,21 +27,11 @@ SSE_HEADERS = {
 }
 
 
-class OpenStreams:
-    """Count the streams this process is serving right now."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._lock = threading.Lock()  # flask run serves each request on its own thread
-
-    def add(self, step: int) -> None:
-        with self._lock:
-            self.count += step
-
-
 def init_app(app: Flask) -> None:
-    """Give app its open-stream counter and these routes."""
-    app.extensions["streamlab.open_streams"] = OpenStreams()
+    """Give app its open-stream counter, its shutdown signal and these routes."""
+    config = app.config
+    app.extensions["streamlab.open_streams"] = OpenStreams(config["OPEN_STREAMS_FILE"], config["OPEN_STREAMS_SLOT"])
+    app.extensions["streamlab.stopping"] = threading.Event()  # set by gunicorn.conf.py on shutdown
     app.register_blueprint(bp)
 
 
@@ -47,24 +40,54 @@ def open_streams() -> OpenStreams:
     return current_app.extensions["streamlab.open_streams"]
 
 
-def counted(frames: Iterator[bytes], counter: OpenStreams) -> Iterator[bytes]:
-    """Pass frames through, counting the stream as open until it ends or the client leaves."""
-    counter.add(1)
-    try:
-        yield from frames
-    finally:
-        # A client that leaves raises GeneratorExit at the next yield; this still runs.
-        counter.add(-1)
+class CountedBody:
+    """A stream's WSGI body: the frames themselves, counted as open until the server closes it.
+
+    PEP 3333 has the server call close() when the response ends for any reason: finished,
+    client gone (the write fails), or shutdown. close() stops the generator at its current
+    yield (GeneratorExit), and the count goes down. No wrapper runs per event.
+    """
+
+    def __init__(self, frames: Generator[bytes, None, None], counter: OpenStreams) -> None:
+        self.frames = frames
+        self.counter = counter
+        self.open = True
+        counter.add(1)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.frames
+
+    def close(self) -> None:
+        if self.open:
+            self.open = False
+            self.frames.close()
+            self.counter.add(-1)
+
+
+def check_duration(answer: Reply, options: StreamOptions) -> None:
+    """Refuse a stream that would run longer than the server allows."""
+    seconds, limit = duration(answer, options), current_app.config["MAX_STREAM_SECONDS"]
+    if seconds > limit:
+        raise InputError("delay", f"this reply has {len(answer.chunks)} chunks and would take {seconds:.0f} s "
+                                  f"at this delay; the limit is {limit} s")
 
 
 def respond(conversation: Conversation, options: StreamOptions, values: Mapping[str, str]) -> Response:
     """Start the event stream, or answer 204 when the resume point is already the end."""
     answer = reply(conversation, options.model, options.chunk)
+    check_duration(answer, options)
     resume = resume_point(request.headers.get("Last-Event-ID"), values.get("lastEventId"))
     if resume >= len(answer.chunks) and resume > 0:
         return Response(status=204)  # tells EventSource to stop reconnecting
-    frames = stream(answer, options, resume, current_app.config["STREAM_CLOCK"])
-    return Response(counted(frames, open_streams()), headers=SSE_HEADERS)
+    limit = current_app.config["MAX_OPEN_STREAMS"]
+    if open_streams().count >= limit:
+        # Better one clear "come back soon" than every stream in the room slowing down.
+        body = error_body(f"StreamLab is serving its limit of {limit} streams; try again in a few seconds", None)
+        return Response(body, 503, {"Retry-After": "5"}, content_type="application/json")
+    stopping = current_app.extensions["streamlab.stopping"].is_set
+    frames = stream(answer, options, resume, current_app.config["STREAM_CLOCK"], stopping)
+    # direct_passthrough hands the body to the server as it is: no per-event re-wrapping.
+    return Response(CountedBody(frames, open_streams()), headers=SSE_HEADERS, direct_passthrough=True)
 
 
 @bp.get("/stream")
@@ -86,6 +109,7 @@ def chat() -> Response | dict[str, object]:
         return respond(conversation, options, query)
     # The "why stream?" comparison: the same reply, but nothing until all of it is ready.
     answer = reply(conversation, options.model, options.chunk)
+    check_duration(answer, options)
     current_app.config["STREAM_CLOCK"].sleep(duration(answer, options))
     return {"model": options.model, "content": answer.text, "usage": answer.usage}
 
