@@ -33,6 +33,13 @@ class Server:
     def open_streams(self) -> int:
         return httpx.get(f"{self.url}/healthz").json()["open_streams"]
 
+    def wait_for_open_streams(self, count: int, seconds: float = 15) -> int:
+        """Poll /healthz until it reports count open streams (or time runs out); return the last figure."""
+        deadline = time.monotonic() + seconds
+        while (now := self.open_streams()) != count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return now
+
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -1,7 +1,6 @@
 """The classroom page in real headless Chromium, against a real gunicorn + gevent server."""
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -135,20 +134,14 @@ def test_stop_closes_the_stream_and_the_server_sees_it(page: Page, gunicorn_serv
     open_classroom(page, gunicorn_server, ["transport:get", "transport:post"], prompt="Tell me about heartbeats", model="tutor")
     send(page)
     page.wait_for_function("() => [...document.querySelectorAll('[data-role=text]')].every(t => t.textContent.length > 5)")
-    assert wait_for_open_streams(gunicorn_server, 2) == 2
+    assert gunicorn_server.wait_for_open_streams(2) == 2
     for index in (0, 1):
         pane(page, index).locator("[data-role=stop]").click()
         expect(pane(page, index)).to_have_attribute("data-state", "stopped")
-    assert wait_for_open_streams(gunicorn_server, 0) == 0
+    assert gunicorn_server.wait_for_open_streams(0) == 0
     expect(pane(page, 1).locator(".wire-stopped")).to_contain_text("aborted the fetch")
     expect(pane(page, 0).locator(".wire-stopped")).to_contain_text("es.close()")
 
-
-def wait_for_open_streams(server: Server, count: int, seconds: float = 10) -> int:
-    deadline = time.monotonic() + seconds
-    while (now := server.open_streams()) != count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return now
 
 
 def test_a_script_in_the_prompt_shows_as_text_and_never_runs(page: Page, gunicorn_server: Server) -> None:
@@ -243,4 +236,4 @@ def test_the_six_connection_limit_is_explained_instead_of_hanging(browser: Brows
         second.locator("#stop-all").click()
     finally:
         context.close()
-    assert wait_for_open_streams(gunicorn_server, 0) == 0
+    assert gunicorn_server.wait_for_open_streams(0) == 0

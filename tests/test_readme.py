@@ -20,7 +20,10 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(\w*)\n(.*?)```", README, re.DOTALL)
 COMMANDS = [(body.strip(), BLOCKS[i + 1][1] if i + 1 < len(BLOCKS) and BLOCKS[i + 1][0] == "text" else None)
             for i, (lang, body) in enumerate(BLOCKS) if lang == "sh"]
-SERVE, TEST, *EXAMPLES = COMMANDS
+SERVE, TEST, *REST = COMMANDS
+CLASSROOM = [command for command, _ in REST if command.startswith(".venv/bin/gunicorn")]
+BENCHES = [command for command, _ in REST if "bench/run.py" in command]
+EXAMPLES = [(command, output) for command, output in REST if command not in CLASSROOM + BENCHES]
 
 
 def section(title: str) -> str:
@@ -61,6 +64,37 @@ def test_the_setup_command_serves_from_a_fresh_copy(tmp_path: Path) -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)  # the group this test started: bash, pip, flask
         process.wait(timeout=30)
+
+
+def test_the_classroom_command_serves(tmp_path: Path) -> None:
+    """The same command, moved from 0.0.0.0:5000 to a free loopback port so nothing else is disturbed."""
+    [command] = CLASSROOM
+    port = free_port()
+    command = command.replace(".venv/bin/", str(Path(sys.executable).parent) + "/").replace("0.0.0.0:5000", f"127.0.0.1:{port}")
+    process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"] == "ok"
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        got = httpx.get(f"http://127.0.0.1:{port}/stream?prompt=Hi&model=echo&delay=0")
+        assert got.text.endswith("data: [DONE]\n\n")
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("command", BENCHES)
+def test_the_benchmark_commands_run(command: str) -> None:
+    """A smoke run of each: 20 streams per server, the whole pipeline including npm and Express."""
+    command = command.replace(".venv/bin/python", sys.executable) + " -n 20"
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("| streamlab", "| express"))]
+    assert [row.split(" | ")[:3] for row in rows] == [["| streamlab", "20", "100.0%"], ["| express", "20", "100.0%"]]
 
 
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[command[:40] for command, _ in EXAMPLES])

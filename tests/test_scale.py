@@ -19,13 +19,6 @@ from tests.conftest import FakeClock
 from tests.servers import ROOT, Server, start_server
 
 
-def wait_for_open_streams(server: Server, count: int, seconds: float = 15) -> int:
-    deadline = time.monotonic() + seconds
-    while (now := server.open_streams()) != count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return now
-
-
 def test_300_concurrent_streams_all_arrive_exact(gunicorn_server: Server) -> None:
     """A smoke run of the benchmark's client: 300 streams of a 50-character echo at 100 ms."""
     port = gunicorn_server.url.rsplit(":", 1)[1]
@@ -37,14 +30,14 @@ def test_300_concurrent_streams_all_arrive_exact(gunicorn_server: Server) -> Non
 
 def test_open_streams_counts_every_worker(gunicorn_server: Server) -> None:
     assert len(children(gunicorn_server.process.pid)) >= 2  # one gevent worker per core (this machine has two)
-    sockets = [open_raw_stream(gunicorn_server, delay=500) for _ in range(40)]
+    sockets = [open_raw_stream(gunicorn_server, "delay=500") for _ in range(40)]
     try:
-        assert wait_for_open_streams(gunicorn_server, 40) == 40
+        assert gunicorn_server.wait_for_open_streams(40) == 40
         assert {gunicorn_server.open_streams() for _ in range(10)} == {40}  # whichever worker answers
     finally:
         for sock in sockets:
             sock.close()
-    assert wait_for_open_streams(gunicorn_server, 0) == 0
+    assert gunicorn_server.wait_for_open_streams(0) == 0
 
 
 def children(pid: int) -> list[int]:
@@ -58,36 +51,29 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def open_raw_stream(server: Server, delay: int) -> socket.socket:
+def open_raw_stream(server: Server, query: str) -> socket.socket:
+    """Start a stream on a plain socket, so a test can drop it the way a network would."""
     host, port = server.url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)))
-    sock.sendall(f"GET /stream?prompt=abcdefghijklmnopqrstuvwxyz&model=echo&delay={delay} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    sock.sendall(f"GET /stream?prompt=abcdefghijklmnopqrstuvwxyz&model=echo&{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert sock.recv(4096).startswith(b"HTTP/1.1 200")
     return sock
 
 
 def test_100_dropped_clients_free_their_streams(server: Server) -> None:
-    sockets = [open_raw_stream(server, delay=100) for _ in range(100)]
-    assert wait_for_open_streams(server, 100) == 100
+    sockets = [open_raw_stream(server, "delay=100") for _ in range(100)]
+    assert server.wait_for_open_streams(100) == 100
     for sock in sockets:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # close with RST
         sock.close()
-    assert wait_for_open_streams(server, 0) == 0
+    assert server.wait_for_open_streams(0) == 0
 
 
 def test_a_stall_with_heartbeats_notices_a_client_that_left(server: Server) -> None:
-    sock = open_raw_stream_with(server, "stall=20000&heartbeat=0.2&delay=10")
+    sock = open_raw_stream(server, "stall=20000&heartbeat=0.2&delay=10")
     time.sleep(0.3)
     sock.close()
-    assert wait_for_open_streams(server, 0) == 0  # a ping fails long before the 20 s stall ends
-
-
-def open_raw_stream_with(server: Server, query: str) -> socket.socket:
-    host, port = server.url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)))
-    sock.sendall(f"GET /stream?prompt=abcd&model=echo&{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    assert sock.recv(4096).startswith(b"HTTP/1.1 200")
-    return sock
+    assert server.wait_for_open_streams(0) == 0  # a ping fails long before the 20 s stall ends
 
 
 def test_above_the_cap_a_new_stream_gets_503_with_retry_after(clock: FakeClock) -> None:

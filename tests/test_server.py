@@ -18,13 +18,6 @@ from tests.test_sse import normalise
 TRICKY = "Hi 你好，世界 🙂👍🏽\r\nline 2\n\n  end. Next? 好。"
 
 
-def wait_for_no_open_streams(server: Server, seconds: float = 10) -> int:
-    deadline = time.monotonic() + seconds
-    while (count := server.open_streams()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return count
-
-
 def test_events_arrive_one_by_one(server: Server) -> None:
     """The first event is in the client's hands while the server is still streaming the rest."""
     with httpx.stream("GET", f"{server.url}/stream?prompt=abc&model=echo&delay=400", timeout=30) as response:
@@ -35,7 +28,7 @@ def test_events_arrive_one_by_one(server: Server) -> None:
                 assert server.open_streams() >= 1  # the generator has more to send
     reads = [[m.data for m in arrival.messages] for arrival in received.arrivals if arrival.messages]
     assert reads == [["a"], ["b"], ["c"], ["[DONE]"]] or reads == [["a"], ["b"], ["c", "[DONE]"]]
-    assert wait_for_no_open_streams(server) == 0
+    assert server.wait_for_open_streams(0) == 0
 
 
 OPTION_CASES = [
@@ -171,4 +164,4 @@ def test_a_client_that_leaves_is_cleaned_up(server: Server) -> None:
             for raw in response.iter_raw():
                 if b"data: a" in raw:
                     break
-    assert wait_for_no_open_streams(server) == 0
+    assert server.wait_for_open_streams(0) == 0
