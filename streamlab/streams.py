@@ -65,6 +65,7 @@ class Pacer:
 
 
 def never() -> bool:
+    """Never stop early: the default outside a server that can shut down."""
     return False
 
 

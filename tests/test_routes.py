@@ -86,6 +86,14 @@ def test_healthz_counts_open_streams(client: FlaskClient) -> None:
     assert client.get("/healthz").json["open_streams"] == 0
 
 
+def test_a_head_request_is_not_left_counted_as_open(client: FlaskClient) -> None:
+    """Flask answers HEAD with the GET view but sends no body; the server still closes it."""
+    response = client.head("/stream?prompt=abc")
+    assert (response.status_code, response.data) == (200, b"")
+    response.close()
+    assert client.get("/healthz").json["open_streams"] == 0
+
+
 JSON = {"Content-Type": "application/json"}
 
 BAD_REQUESTS = [
