@@ -48,10 +48,11 @@ class Pacer:
             self.clock.sleep(wait)
 
     def wait(self, seconds: float) -> Iterator[bytes]:
-        """Move the deadline on by seconds and wait for it, yielding any pings due first."""
+        """Move the deadline on by seconds and wait for it, yielding any pings due first (heartbeats on)."""
+        assert self.heartbeat
         self.deadline += seconds
         while (now := self.clock.now()) < self.deadline:
-            ping_at = self.last_sent + self.heartbeat if self.heartbeat else self.deadline
+            ping_at = self.last_sent + self.heartbeat
             if ping_at < self.deadline:
                 self.clock.sleep(max(0.0, ping_at - now))
                 yield PING

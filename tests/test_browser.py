@@ -178,7 +178,7 @@ def test_an_error_frame_mid_stream_ends_the_pane_with_the_message(page: Page, gu
 
 
 def test_blocking_shows_nothing_until_the_whole_reply_is_ready(page: Page, gunicorn_server: Server) -> None:
-    open_classroom(page, gunicorn_server, ["transport:blocking"] * 1 + ["transport:post"], prompt="abcdefghijkl")
+    open_classroom(page, gunicorn_server, ["transport:blocking", "transport:post"], prompt="abcdefghijkl")
     send(page)
     page.wait_for_function("() => document.querySelectorAll('[data-role=text]')[1].textContent.length >= 3")
     assert text_of(page, 0) == ""  # 12 chunks x 100 ms: the blocking answer is still a second away

@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from bench import load
+from bench.run import tree
 from streamlab.decoder import Decoder
 from tests.conftest import FakeClock
 from tests.servers import ROOT, Server, start_server
@@ -30,7 +30,8 @@ def test_300_concurrent_streams_all_arrive_exact(gunicorn_server: Server) -> Non
 
 
 def test_open_streams_counts_every_worker(gunicorn_server: Server) -> None:
-    assert len(children(gunicorn_server.process.pid)) == (os.cpu_count() or 1)  # one gevent worker per core
+    master, *workers = tree(gunicorn_server.process.pid)  # the benchmark's own /proc lookup
+    assert len(workers) == (os.cpu_count() or 1)  # one gevent worker per core
     sockets = [open_raw_stream(gunicorn_server, "delay=500") for _ in range(40)]
     try:
         assert gunicorn_server.wait_for_open_streams(40) == 40
@@ -39,17 +40,6 @@ def test_open_streams_counts_every_worker(gunicorn_server: Server) -> None:
         for sock in sockets:
             sock.close()
     assert gunicorn_server.wait_for_open_streams(0) == 0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-        except OSError:  # a process that ended while we looked
-            continue
-    return found
 
 
 def open_raw_stream(server: Server, query: str) -> socket.socket:

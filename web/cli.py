@@ -25,12 +25,16 @@ class Ended(Exception):
     """The stream finished: an end signal, an error frame, or a 204."""
 
 
+def ends(message: Message) -> bool:
+    """Say whether the stream is over: the end signal, or an error frame."""
+    return message.event in ("end", "error") or message.data == "[DONE]"
+
+
 def show(message: Message, frame: str) -> None:
     """Print one event's text, or stop at the end signal or an error frame."""
     if message.event == "error":
         click.echo(f"\nerror from the stream: {message.data}", err=True)
-        raise Ended
-    if message.event == "end" or message.data == "[DONE]":
+    if ends(message):
         raise Ended
     text = json.loads(message.data)["content"] if frame == "json" else message.data
     click.echo(text, nl=False)
@@ -61,7 +65,7 @@ def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: fl
             for message in decoder.feed(chunk):
                 if not raw:
                     show(message, str(body["frame"]))
-                elif message.event == "end" or message.data == "[DONE]" or message.event == "error":
+                elif ends(message):
                     raise Ended
         return decoder.last_event_id or last_id
     finally:

@@ -6,6 +6,9 @@ from streamlab.options import CHOICES
 
 bp = Blueprint("pages", __name__)
 
+# The valid values of each option, for the page's menus: the same tables the server validates with.
+PAGE_CHOICES = {name: list(table) for name, table in CHOICES.items()}
+
 # Only this server's own files: no inline script or style, no other origins, no framing.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -14,7 +17,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 @bp.get("/")
 def classroom() -> str:
     """Show the side-by-side comparison page."""
-    return render_template("index.html", choices={name: list(table) for name, table in CHOICES.items()})
+    return render_template("index.html", choices=PAGE_CHOICES)
 
 
 @bp.after_app_request

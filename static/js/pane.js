@@ -8,6 +8,7 @@ const MAX_RECONNECTS = 20; // a stream without ids would otherwise start over fo
 const MAX_WIRE_ROWS = 500;
 const CONNECTION_HINT_MS = 2500;
 const ACTIVE = new Set(['connecting', 'streaming', 'reconnecting']);
+const UTF8 = new TextEncoder();
 
 export class Pane {
   constructor(template, choices, settings, { onChange, onRemove }) {
@@ -25,6 +26,7 @@ export class Pane {
       });
     }
     this.summarize();
+    this.figures = Object.fromEntries([...this.root.querySelectorAll('[data-figure]')].map((dd) => [dd.dataset.figure, dd]));
     this.part('stop').addEventListener('click', () => this.stop());
     this.part('remove').addEventListener('click', () => onRemove(this));
     this.client = null;
@@ -116,7 +118,7 @@ export class Pane {
       this.figure('events', String(run.events));
     }
     if (run.estimated) {
-      run.bytes += new TextEncoder().encode(`${frame.lines.join('\n')}\n\n`).byteLength;
+      run.bytes += UTF8.encode(`${frame.lines.join('\n')}\n\n`).byteLength;
       this.figure('bytes', `≈${run.bytes}`);
     }
     const text = contentOf(frame.event, run.frame);
@@ -146,10 +148,6 @@ export class Pane {
     wire.append(row);
     if (wire.children.length > MAX_WIRE_ROWS) wire.firstElementChild.remove();
     wire.scrollTop = wire.scrollHeight;
-  }
-
-  get figures() {
-    return Object.fromEntries([...this.root.querySelectorAll('[data-figure]')].map((dd) => [dd.dataset.figure, dd]));
   }
 
   figure(name, value) {
