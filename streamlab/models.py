@@ -7,8 +7,9 @@ never the per-process salted hash()), so any server can resume any stream.
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from streamlab import tutor
 from streamlab.conversation import Conversation
@@ -42,33 +43,57 @@ CHUNKERS: dict[str, re.Pattern[str]] = {
     # A word with the spaces after it; leading spaces of the text form a chunk of their own.
     "word": re.compile(rf"[{CJK}]\s*|[^\s{CJK}]+\s*|\s+"),
     # Up to and including . ! ? (before a space or the end) or 。！？ or line breaks.
-    "sentence": re.compile(r".+?(?:[.!?…]+(?=\s|\Z)\s*|[。！？]+\s*|[\r\n]+|\Z)", re.DOTALL),
+    # Every pattern here runs in time linear in the text: a student may paste 4,000 dots.
+    # A sentence's end is looked for only where a run of end marks begins (the lookbehinds),
+    # never again inside the run, so "...." + "x" is not re-scanned at each dot. The first three
+    # alternatives are a run of two or more marks that opens a chunk: it ends that chunk.
+    "sentence": re.compile(
+        r"[.!?…]{2,}(?=\s|\Z)\s*|[。！？]{2,}\s*|[\r\n]{2,}"
+        r"|.(?:.*?)(?:(?<![.!?…])[.!?…]+(?=\s|\Z)\s*|(?<![。！？])[。！？]+\s*|(?<![\r\n])[\r\n]+|\Z)",
+        re.DOTALL,
+    ),
 }
+
+
+def cut(text: str, chunk: str, skip: int = 0) -> Iterator[str]:
+    """Yield the chunks of text after the first `skip`, each cut only when it is asked for."""
+    return map(re.Match.group, islice(CHUNKERS[chunk].finditer(text), skip, None))
 
 
 def split(text: str, chunk: str) -> tuple[str, ...]:
     """Cut text into chunks that join back to exactly the text."""
-    return tuple(CHUNKERS[chunk].findall(text))
+    return tuple(cut(text, chunk))
+
+
+def count(text: str, chunk: str) -> int:
+    """Count the chunks of text without keeping them."""
+    return sum(1 for _ in CHUNKERS[chunk].finditer(text))
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A model's whole reply, already cut into the chunks the stream will carry."""
+    """A model's whole reply, held as text: a stream cuts its chunks as it sends them.
+
+    A tuple of 4,000 one-character strings costs about 80 bytes per Chinese character; the text
+    itself costs 2 to 4. So an open stream of the longest reply stays small.
+    """
 
     text: str
-    chunks: tuple[str, ...]
+    chunk: str  # the chunker's name
+    count: int  # how many chunks the text makes
     usage: dict[str, int]
+
+    def chunks(self, skip: int = 0) -> Iterator[str]:
+        """Yield the chunks after the first `skip` (the resume point)."""
+        return cut(self.text, self.chunk, skip)
 
 
 def reply(conversation: Conversation, model: str, chunk: str) -> Reply:
     """Run the model and cut its reply; usage counts what it read and what it wrote."""
     text = MODELS[model](conversation)
-    chunks = split(text, chunk)
+    chunks = count(text, chunk)
     read = conversation.prompt + "".join(turn.content for turn in conversation.history)
-    usage = {
-        "prompt_chars": len(read),
-        "prompt_chunks": len(split(read, chunk)),
-        "reply_chars": len(text),
-        "reply_chunks": len(chunks),
-    }
-    return Reply(text, chunks, usage)
+    # An echo's reply is its prompt: with no history, what was read is what will be sent.
+    read_chunks = chunks if read == text else count(read, chunk)
+    usage = {"prompt_chars": len(read), "prompt_chunks": read_chunks, "reply_chars": len(text), "reply_chunks": chunks}
+    return Reply(text, chunk, chunks, usage)

@@ -42,10 +42,14 @@ class Pacer:
         self.deadline = self.last_sent = clock.now()
 
     def sleep(self, seconds: float) -> None:
-        """Move the deadline on by seconds and sleep until it (no heartbeats: the fast path)."""
+        """Move the deadline on by seconds and sleep until it (no heartbeats: the fast path).
+
+        A deadline already past (delay=0, or a stream running late) still sleeps for 0 s: under
+        gevent that is the one moment this greenlet lets the others run, so a fast stream can
+        never hold the whole worker while it sends thousands of events.
+        """
         self.deadline += seconds
-        if (wait := self.deadline - self.clock.now()) > 0:
-            self.clock.sleep(wait)
+        self.clock.sleep(max(0.0, self.deadline - self.clock.now()))
 
     def wait(self, seconds: float) -> Iterator[bytes]:
         """Move the deadline on by seconds and wait for it, yielding any pings due first (heartbeats on)."""
@@ -59,6 +63,8 @@ class Pacer:
                 self.sent()
             else:
                 self.clock.sleep(self.deadline - now)
+                return
+        self.clock.sleep(0)  # already late: still let the others run (see sleep())
 
     def sent(self) -> None:
         """Note that bytes just went out, so no ping is needed for a while."""
@@ -78,14 +84,14 @@ def stream(
     When stopping() turns true (the server is shutting down), the response ends at the next
     tick without an end signal, like a dropped connection: the client resumes elsewhere.
     """
-    content, with_ids, chunks = FRAMES[options.frame].content, IDS[options.ids], reply.chunks
-    stall_before = len(chunks) // 2 + 1 if options.stall else None
+    content, with_ids, last = FRAMES[options.frame].content, IDS[options.ids], reply.count
+    stall_before = last // 2 + 1 if options.stall else None
     delay = options.delay / 1000
     pacer = Pacer(clock, options.heartbeat)
     # Sent at once, so the client sees the 200 and its headers without waiting a delay.
     yield encode(Event(comment="ok", retry=options.retry))
     sent = 0
-    for number in range(resume + 1, len(chunks) + 1):
+    for number, chunk in enumerate(reply.chunks(resume), start=resume + 1):
         if number == stall_before:
             pacer.deadline += options.stall / 1000  # type: ignore[operator]
         if options.heartbeat:
@@ -100,9 +106,9 @@ def stream(
             yield encode(Event(event="error", data=message))
             break
         # id N = chunks delivered so far
-        yield data_frame(content(chunks[number - 1]), str(number) if with_ids else None)
+        yield data_frame(content(chunk), str(number) if with_ids else None)
         sent += 1
-        if sent == options.drop_after and number < len(chunks):
+        if sent == options.drop_after and number < last:
             return  # fault: end the response mid-reply, as a dropped connection would
     end = END_SIGNALS[options.end](reply.usage)
     if end is not None:
@@ -111,7 +117,7 @@ def stream(
 
 def duration(reply: Reply, options: StreamOptions) -> float:
     """Return how long the whole stream takes, in seconds (for the blocking comparison)."""
-    return (len(reply.chunks) * options.delay + (options.stall or 0)) / 1000
+    return (reply.count * options.delay + (options.stall or 0)) / 1000
 
 
 RESUME = re.compile(r"[0-9]{1,9}")

@@ -5,10 +5,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -29,6 +31,12 @@ class Server:
     name: str
     url: str
     process: subprocess.Popen[bytes]
+    output: IO[bytes]  # what the server printed (its log), in a temporary file
+
+    def log(self) -> str:
+        """Return everything the server has printed so far."""
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
 
     def open_streams(self) -> int:
         return httpx.get(f"{self.url}/healthz").json()["open_streams"]
@@ -47,20 +55,29 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextlib.contextmanager
-def start_server(name: str) -> Iterator[Server]:
-    """Run the named server until the block ends, then stop it by its PID."""
-    port = free_port()
+def server_env(name: str, port: int, settings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without any FLASK_ or GUNICORN_ setting, plus the port and settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "GUNICORN_"))}
     variable, value = PORT_SETTINGS[name]
-    env[variable] = value.format(port=port)
-    process = subprocess.Popen(COMMANDS[name], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    server = Server(name, f"http://127.0.0.1:{port}", process)
+    return {**env, variable: value.format(port=port), **(settings or {})}
+
+
+@contextlib.contextmanager
+def start_server(name: str, args: Sequence[str] = (), settings: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """Run the named server until the block ends, then stop it by its PID.
+
+    args go on the command line (`--workers 1`); settings into the environment (`FLASK_...`).
+    """
+    port = free_port()
+    env = server_env(name, port, settings)
+    output = tempfile.TemporaryFile()  # a file, not a pipe: a pipe nobody reads fills up and blocks the server
+    process = subprocess.Popen([*COMMANDS[name], *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    server = Server(name, f"http://127.0.0.1:{port}", process, output)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {process.stdout.read().decode()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"{name} exited: {server.log()}")
             try:
                 if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
                     break
@@ -76,6 +93,7 @@ def start_server(name: str) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        output.close()
 
 
 @dataclass

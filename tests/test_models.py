@@ -1,15 +1,17 @@
 """The simulated models: deterministic replies, and chunks that join back to the exact text."""
 
 import os
+import re
 import subprocess
 import sys
+import time
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamlab.conversation import Conversation, Turn
-from streamlab.models import CHUNKERS, reply, split
+from streamlab.models import CHUNKERS, count, reply, split
 from streamlab.tutor import mentions
 
 TRICKY = "Hi 你好，世界 🙂👍🏽\r\nline 2\n\n  end. Next? 好。"
@@ -76,3 +78,54 @@ def test_usage_counts_prompt_and_reply() -> None:
     assert reply(conversation, "echo", "word").usage == {
         "prompt_chars": 8, "prompt_chunks": 2, "reply_chars": 6, "reply_chunks": 2,
     }
+
+
+# The sentence pattern StreamLab shipped first: right, but quadratic on a long run of dots with no
+# space after it. Kept here as the definition of what a sentence is; the linear one must agree.
+QUADRATIC_SENTENCE = re.compile(r".+?(?:[.!?…]+(?=\s|\Z)\s*|[。！？]+\s*|[\r\n]+|\Z)", re.DOTALL)
+
+
+@settings(max_examples=3000)
+@given(text=st.text(alphabet="a .!?…。！？\r\n\t\u3000", max_size=40))
+def test_sentences_are_cut_as_before(text: str) -> None:
+    assert split(text, "sentence") == tuple(QUADRATIC_SENTENCE.findall(text))
+
+
+def seconds_to_count(text: str, chunk: str) -> float:
+    """The best of five timings: the least disturbed by whatever else the machine is doing."""
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        count(text, chunk)
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+# Texts that make a backtracking pattern retry the same characters at every position.
+ADVERSARIAL = {
+    "dots": lambda n: "." * n + "x",
+    "marks": lambda n: "!?…" * (n // 3) + "x",
+    "cjk-marks": lambda n: "。" * n + "x",
+    "line-breaks": lambda n: "\r\n" * (n // 2) + "x",
+    "spaces": lambda n: " " * n + "x",
+    "one-word": lambda n: "a" * n,
+    "sentences": lambda n: "a. " * (n // 3),
+}
+
+
+@pytest.mark.parametrize("chunk", list(CHUNKERS))
+@pytest.mark.parametrize("shape", list(ADVERSARIAL))
+def test_every_chunker_is_linear(chunk: str, shape: str) -> None:
+    """Eight times the text takes about eight times as long (a quadratic cut takes 64 times)."""
+    small, large = ADVERSARIAL[shape](5_000), ADVERSARIAL[shape](40_000)
+    assert "".join(split(large, chunk)) == large
+    assert seconds_to_count(large, chunk) < 24 * seconds_to_count(small, chunk)
+
+
+def test_the_longest_request_is_cut_quickly() -> None:
+    """Ten history messages of 4,000 dots once pinned a worker for 30 s; now it is milliseconds."""
+    history = tuple(Turn("user", "." * 4000) for _ in range(10))
+    started = time.process_time()
+    answer = reply(Conversation("." * 3999 + "x", history), "echo", "sentence")
+    assert time.process_time() - started < 0.5  # the quadratic pattern took about 30 s
+    assert answer.usage == {"prompt_chars": 44_000, "prompt_chunks": 1, "reply_chars": 4000, "reply_chunks": 1}

@@ -9,8 +9,7 @@ import httpx_sse
 import pytest
 from flask.testing import FlaskClient
 
-from streamlab.conversation import Conversation
-from streamlab.models import reply
+from streamlab.models import split
 from tests.servers import Arrival, Received, Server, fetch
 from tests.test_routes import BAD_REQUESTS
 from tests.test_sse import normalise
@@ -70,7 +69,7 @@ def test_delay_and_stall_pace_the_stream_with_heartbeats(server: Server) -> None
 
 
 def chunks_of(text: str) -> tuple[str, ...]:
-    return reply(Conversation(text), "echo", "char").chunks
+    return split(text, "char")
 
 
 @pytest.mark.parametrize("cut", [0, 1, 5, 17, len(chunks_of(TRICKY)) - 1])

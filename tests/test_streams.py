@@ -1,6 +1,7 @@
 """The stream generator on a fake clock: exact frames, exact schedule, every mode and fault."""
 
 import json
+import tracemalloc
 
 import pytest
 from hypothesis import given
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 
 from streamlab.conversation import Conversation
 from streamlab.decoder import Message, decode
-from streamlab.models import CHUNKERS, reply
+from streamlab.models import CHUNKERS, reply, split
 from streamlab.options import StreamOptions
 from streamlab.sse import PING
 from streamlab.streams import duration, resume_point, stream
@@ -127,7 +128,7 @@ def test_blocking_duration_is_the_streams() -> None:
 
 @given(text=st.text(min_size=1), chunk=st.sampled_from(list(CHUNKERS)), resume=st.integers(0, 5))
 def test_any_text_arrives_exactly_in_json_and_normalised_in_plain(text: str, chunk: str, resume: int) -> None:
-    chunks = reply(Conversation(text), "echo", chunk).chunks
+    chunks = split(text, chunk)
     resume = min(resume, len(chunks) - 1)
     expected = "".join(chunks[resume:])
     json_messages = decode(wire(text, resume, chunk=chunk, frame="json", end="close", delay=0))
@@ -142,3 +143,47 @@ def test_stopping_ends_the_response_at_the_next_tick_without_an_end_signal() -> 
     answer = reply(Conversation("abcdef"), "echo", "char")
     frames = stream(answer, StreamOptions(model="echo"), 0, clock, stopping=lambda: clock.time > 0.25)
     assert [m.data for m in decode(b"".join(frames))] == ["a", "b"]  # no [DONE]: the client resumes elsewhere
+
+
+class CountingClock(FakeClock):
+    """A fake clock that counts its sleeps: each one is a moment other greenlets may run."""
+
+    def __init__(self, oversleep: float) -> None:
+        super().__init__(oversleep)
+        self.sleeps = 0
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        super().sleep(seconds)
+
+
+@pytest.mark.parametrize(
+    ("options", "late"),
+    [
+        pytest.param({"delay": 0}, 0.0, id="delay-0"),
+        pytest.param({"delay": 0, "heartbeat": 1.0}, 0.0, id="delay-0-heartbeat"),
+        pytest.param({"delay": 10}, 0.05, id="running-late"),
+        pytest.param({"delay": 10, "heartbeat": 1.0}, 0.05, id="running-late-heartbeat"),
+    ],
+)
+def test_a_stream_lets_others_run_before_every_event(options: dict[str, object], late: float) -> None:
+    """delay=0 once sent 4,000 events without a pause, and every classmate's stream on the worker waited."""
+    clock = CountingClock(late)
+    events = [frame for _, frame in run("x" * 200, clock=clock, **options)]
+    assert len(events) == 1 + 200 + 1  # : ok, the chunks, [DONE]
+    assert clock.sleeps >= 200
+
+
+@pytest.mark.parametrize("text", ["a" * 4000, "你" * 4000, "🙂" * 4000])
+def test_an_open_stream_of_the_longest_reply_stays_small(text: str) -> None:
+    """The reply is held as text and cut as it is sent: no tuple of 4,000 strings per stream."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        answer = reply(Conversation(text), "echo", "char")
+        frames = stream(answer, StreamOptions(model="echo", delay=0), 0, FakeClock())
+        next(frames), next(frames)  # open, mid-reply
+        held = sum(stat.size_diff for stat in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert held < 64 * 1024

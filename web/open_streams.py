@@ -22,7 +22,9 @@ class OpenStreams:
             self.memory = mmap.mmap(-1, SLOTS * 8)  # private to this process
         self.cells = memoryview(self.memory).cast("q")
         self.slot = slot
-        self.lock = threading.Lock()  # flask run serves each request on its own thread
+        # flask run serves each request on its own thread. Reentrant, because a body's finalizer
+        # may run during garbage collection while this same thread holds the lock.
+        self.lock = threading.RLock()
 
     def add(self, step: int) -> None:
         with self.lock:

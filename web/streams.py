@@ -5,6 +5,7 @@ bad input is a 4xx before any stream byte, and the generator never touches `requ
 """
 
 import threading
+import weakref
 from collections.abc import Generator, Iterator, Mapping
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -41,34 +42,36 @@ def open_streams() -> OpenStreams:
 
 
 class CountedBody:
-    """A stream's WSGI body: the frames themselves, counted as open until the server closes it.
+    """A stream's WSGI body: the frames themselves, counted as open until it is closed or dropped.
 
     PEP 3333 has the server call close() when the response ends for any reason: finished,
     client gone (the write fails), or shutdown. close() stops the generator at its current
     yield (GeneratorExit), and the count goes down. No wrapper runs per event.
+
+    `flask run` skips close() when the client resets the connection just as the response ends:
+    Werkzeug reads what is left of the request first, and that read raises (serving.py,
+    execute()). So the count also goes down when the body is garbage-collected: a finalizer
+    runs exactly once, whichever comes first.
     """
 
     def __init__(self, frames: Generator[bytes, None, None], counter: OpenStreams) -> None:
         self.frames = frames
-        self.counter = counter
-        self.open = True
         counter.add(1)
+        self.release = weakref.finalize(self, counter.add, -1)
 
     def __iter__(self) -> Iterator[bytes]:
         return self.frames
 
     def close(self) -> None:
-        if self.open:
-            self.open = False
-            self.frames.close()
-            self.counter.add(-1)
+        self.frames.close()
+        self.release()
 
 
 def check_duration(answer: Reply, options: StreamOptions) -> None:
     """Refuse a stream that would run longer than the server allows."""
     seconds, limit = duration(answer, options), current_app.config["MAX_STREAM_SECONDS"]
     if seconds > limit:
-        raise InputError("delay", f"this reply has {len(answer.chunks)} chunks and would take {seconds:.0f} s "
+        raise InputError("delay", f"this reply has {answer.count} chunks and would take {seconds:.0f} s "
                                   f"at this delay; the limit is {limit} s")
 
 
@@ -77,7 +80,7 @@ def respond(conversation: Conversation, options: StreamOptions, values: Mapping[
     answer = reply(conversation, options.model, options.chunk)
     check_duration(answer, options)
     resume = resume_point(request.headers.get("Last-Event-ID"), values.get("lastEventId"))
-    if resume >= len(answer.chunks) and resume > 0:
+    if resume >= answer.count and resume > 0:
         return Response(status=204)  # tells EventSource to stop reconnecting
     limit = current_app.config["MAX_OPEN_STREAMS"]
     if open_streams().count >= limit:

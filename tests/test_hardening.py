@@ -1,0 +1,102 @@
+"""What a careless or hostile client could once do to a classroom, each now a regression test.
+
+The findings are in issue 8 (the reliability probe of 2026-11). Each test measures what a
+classmate would feel: the worst gap between the events of ordinary 100 ms streams on the same
+worker while the abusive request runs, the open-stream count, the status codes, and that the
+server still serves afterwards. Thresholds are loose (hundreds of ms): the machine is busy.
+"""
+
+import json
+import socket
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.servers import ROOT, Server, start_server
+
+LOAD = [sys.executable, str(ROOT / "bench" / "load.py")]
+WORST_GAP_MS = 400  # a classmate's 100 ms stream may be late, but never by more than this
+
+
+@pytest.fixture(scope="module")
+def one_worker() -> Iterator[Server]:
+    """gunicorn with a single gevent worker, so the abuse and the classmates surely share it."""
+    with start_server("gunicorn", ["--workers", "1"]) as server:
+        yield server
+
+
+@pytest.fixture(params=["one_worker", "flask_server"])
+def shared(request: pytest.FixtureRequest) -> Server:
+    return request.getfixturevalue(request.param)
+
+
+def port(server: Server) -> str:
+    return server.url.rsplit(":", 1)[1]
+
+
+def classmates_worst_gap(server: Server, abuse: Callable[[], object], watchers: int = 10) -> float:
+    """Run ordinary streams (50 events at 100 ms) while abuse() runs; return their worst gap in ms.
+
+    The classmates run in a process of their own (bench/load.py), so the measuring client never
+    waits for the GIL behind the abusive one: a gap is the server's doing.
+    """
+    command = [*LOAD, "--port", port(server), "-n", str(watchers), "--ramp", "0"]
+    watching = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.8)  # the classmates are mid-stream when the abuse starts
+    abuse()
+    result = json.loads(watching.communicate(timeout=60)[0])
+    assert (result["exact"], result["errors"]) == (watchers, {})
+    return result["gap_ms"]["max"]
+
+
+def concurrently(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def test_twenty_zero_delay_streams_leave_classmates_their_cadence(shared: Server) -> None:
+    """delay=0 streams never yielded: 20 of them gave classmates on the worker 760 ms gaps."""
+    path = "/stream?model=echo&delay=0&prompt=" + "x" * 4000
+    abuse = [*LOAD, "--port", port(shared), "-n", "20", "--ramp", "0", "--path", path]
+    assert classmates_worst_gap(shared, lambda: subprocess.run(abuse, check=True, capture_output=True, timeout=120)) < WORST_GAP_MS
+    assert shared.wait_for_open_streams(0) == 0
+
+
+def test_long_sentence_requests_leave_classmates_their_cadence(shared: Server) -> None:
+    """With chunk=sentence, ten history messages of 4,000 dots pinned a worker for 30 s."""
+    body = {"message": "." * 3999 + "x", "model": "echo", "delay": 0, "chunk": "sentence",
+            "history": [{"role": "user", "content": "." * 4000}] * 10}
+    post = lambda: httpx.post(f"{shared.url}/api/chat", json=body, timeout=60)  # noqa: E731
+    get = lambda: httpx.get(f"{shared.url}/stream?model=echo&delay=0&chunk=sentence&prompt={'.' * 2000}x", timeout=60)  # noqa: E731
+    responses: list[httpx.Response] = []
+    assert classmates_worst_gap(shared, lambda: responses.extend(concurrently(post, get, post, get))) < WORST_GAP_MS
+    assert [response.status_code for response in responses] == [200] * 4
+    assert responses[0].text.endswith("data: " + "." * 3999 + "x\n\ndata: [DONE]\n\n")
+
+
+def close_on_done(server: Server, query: str) -> bytes:
+    """Read a stream on a raw socket and hang up the moment `[DONE]` arrives, as a page calling es.close() does."""
+    host, number = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(number)), timeout=10) as sock:
+        sock.sendall(f"GET /stream?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        received = b""
+        while b"data: [DONE]\n\n" not in received and (data := sock.recv(65536)):
+            received += data
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, as a browser may
+    return received
+
+
+@pytest.mark.parametrize("name", ["flask", "gunicorn"])
+def test_clients_that_hang_up_on_done_never_leak_a_count(name: str) -> None:
+    """flask run skipped close() for these: +1 forever each, until the cap refused everyone."""
+    with start_server(name, settings={"FLASK_MAX_OPEN_STREAMS": "10"}) as server:
+        for _ in range(40):
+            assert close_on_done(server, "prompt=Hi&model=echo&delay=0").startswith(b"HTTP/1.1 200")
+        assert server.wait_for_open_streams(0) == 0
+        assert httpx.get(f"{server.url}/stream?prompt=Hi&model=echo&delay=0").status_code == 200
