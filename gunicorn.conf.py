@@ -3,10 +3,11 @@
 Settings: https://docs.gunicorn.org/en/stable/settings.html
 """
 
+import itertools
 import os
 import tempfile
 
-from web.open_streams import SLOTS, clear_slot, create_file
+from web.open_streams import clear_slot, create_file, make_room
 
 wsgi_app = "app:create_app()"
 bind = "127.0.0.1:5000"  # the same address as `flask run`; a classroom adds -b 0.0.0.0:5000
@@ -17,10 +18,11 @@ workers = os.cpu_count() or 1
 worker_connections = 10_000  # gevent's default, 1000, is fewer than a big class opens
 backlog = 4096  # connections waiting to be accepted when a whole class presses Send at once
 
-# A GET /stream URL carries the prompt, and a 4,000-character prompt in UTF-8, percent-encoded,
-# is far longer than gunicorn's default 4,094-byte request line. 0 lifts the limit so the app
-# itself can answer an over-long prompt with its JSON error.
-limit_request_line = 0
+# A request line may be at most 8,190 bytes: gunicorn's own bound, and what proxies such as nginx
+# allow. Its parser re-scans a long line on every read, so without a bound one 16 MB request line
+# once held a worker (and every stream on it) for 30 s. A GET prompt must fit the URL once
+# percent-encoded (about 900 Chinese characters); long prompts and history go by POST.
+limit_request_line = 8190
 
 # The gevent worker reports to the arbiter from its own greenlet, so `timeout` never cuts a long
 # stream; it only catches a worker that is truly stuck.
@@ -40,14 +42,15 @@ def on_starting(server):
     """Create the file in which workers count their open streams, one slot each."""
     handle, path = tempfile.mkstemp(prefix="streamlab-open-streams-")
     os.close(handle)
-    create_file(path)
+    create_file(path, 2 * server.cfg.workers)  # a reload overlaps old and new workers
     os.environ["FLASK_OPEN_STREAMS_FILE"] = path  # create_app() reads FLASK_* variables
 
 
 def pre_fork(server, worker):
-    """Give the new worker the lowest slot no live worker holds."""
+    """Give the new worker the lowest slot no live worker holds, growing the file if need be."""
     taken = {other.streamlab_slot for other in server.WORKERS.values()}
-    worker.streamlab_slot = min(set(range(SLOTS)) - taken)
+    worker.streamlab_slot = next(slot for slot in itertools.count() if slot not in taken)
+    make_room(os.environ["FLASK_OPEN_STREAMS_FILE"], worker.streamlab_slot)
 
 
 def post_fork(server, worker):

@@ -7,6 +7,7 @@ server still serves afterwards. Thresholds are loose (hundreds of ms): the machi
 """
 
 import json
+import signal
 import socket
 import struct
 import subprocess
@@ -18,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from bench.run import tree
 from tests.servers import ROOT, Server, start_server
+from tests.test_scale import open_raw_stream
 
 LOAD = [sys.executable, str(ROOT / "bench" / "load.py")]
 WORST_GAP_MS = 400  # a classmate's 100 ms stream may be late, but never by more than this
@@ -100,3 +103,49 @@ def test_clients_that_hang_up_on_done_never_leak_a_count(name: str) -> None:
             assert close_on_done(server, "prompt=Hi&model=echo&delay=0").startswith(b"HTTP/1.1 200")
         assert server.wait_for_open_streams(0) == 0
         assert httpx.get(f"{server.url}/stream?prompt=Hi&model=echo&delay=0").status_code == 200
+
+
+def send_long_request_line(server: Server, megabytes: int) -> bytes:
+    """Send `GET /healthz?x=aaaa...` as fast as the socket takes it; return the status line."""
+    host, number = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(number)), timeout=30) as sock:
+        try:
+            sock.sendall(b"GET /healthz?x=" + b"a" * (megabytes << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and hung up before reading it all: the point
+        return sock.recv(4096).split(b"\r\n", 1)[0]
+
+
+def test_a_huge_request_line_is_refused_at_once_and_classmates_keep_their_cadence(one_worker: Server) -> None:
+    """Without a bound, gunicorn re-scanned a 4 MB line on every read: a 2.8 s freeze (16 MB: 30 s and a kill)."""
+    statuses: list[bytes] = []
+    assert classmates_worst_gap(one_worker, lambda: statuses.extend(send_long_request_line(one_worker, 4) for _ in range(3))) < WORST_GAP_MS
+    assert statuses == [b"HTTP/1.1 414 URI Too Long"] * 3
+
+
+def workers_of(server: Server) -> set[int]:
+    return set(tree(server.process.pid)[1:])
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
+def test_a_reload_with_more_workers_than_the_old_slots_keeps_serving_and_counting() -> None:
+    """The count file had 64 slots: SIGHUP with 33 workers killed the server, 65 never started."""
+    with start_server("gunicorn", ["--workers", "65"]) as server:
+        assert wait_until(lambda: len(workers_of(server)) == 65, 120)
+        before = workers_of(server)
+        server.process.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: len(workers_of(server)) == 65 and not workers_of(server) & before, 180)
+        assert server.process.poll() is None
+        sockets = [open_raw_stream(server, "delay=500") for _ in range(30)]
+        try:
+            assert server.wait_for_open_streams(30) == 30
+        finally:
+            for sock in sockets:
+                sock.close()
+        assert server.wait_for_open_streams(0) == 0

@@ -8,8 +8,25 @@ from flask import Request
 from streamlab.errors import InputError
 
 
+# The longest request line, "GET /stream?... HTTP/1.1", in bytes: gunicorn refuses longer ones
+# itself (414), and so do proxies such as nginx. `flask run` would take 64 KB: checking here
+# means a GET that works on a student's laptop also works on the classroom server.
+MAX_REQUEST_LINE = 8190
+
+
+def check_request_line(request: Request) -> None:
+    """Refuse a URL longer than a classroom server or proxy would accept, naming what made it long."""
+    target = request.environ.get("RAW_URI") or request.full_path
+    line = len(request.method) + len(target) + len(request.environ.get("SERVER_PROTOCOL", "HTTP/1.1")) + 2
+    if line > MAX_REQUEST_LINE:
+        field = "prompt" if b"prompt=" in request.query_string else "query"
+        raise InputError(field, f"the request line is {line} bytes once percent-encoded; the limit is "
+                                f"{MAX_REQUEST_LINE}. Send long prompts by POST /api/chat", 414)
+
+
 def query_values(request: Request) -> dict[str, str]:
     """Decode the query string as UTF-8, refusing invalid bytes instead of hiding them as U+FFFD."""
+    check_request_line(request)
     values: dict[str, str] = {}
     for pair in request.query_string.split(b"&"):
         if not pair:
