@@ -6,6 +6,7 @@ worker while the abusive request runs, the open-stream count, the status codes, 
 server still serves afterwards. Thresholds are loose (hundreds of ms): the machine is busy.
 """
 
+import contextlib
 import json
 import signal
 import socket
@@ -149,3 +150,69 @@ def test_a_reload_with_more_workers_than_the_old_slots_keeps_serving_and_countin
             for sock in sockets:
                 sock.close()
         assert server.wait_for_open_streams(0) == 0
+
+
+def raw_request(server: Server, head: bytes, pieces: list[bytes] = [], pause: float = 0.0) -> tuple[int, bytes]:  # noqa: B006
+    """Send a request head, then each piece of body after `pause` s; return the status and the body."""
+    host, number = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(number)), timeout=30) as sock:
+        sock.sendall(head)
+        with contextlib.suppress(OSError):  # the server may answer and hang up before the last piece
+            for piece in pieces:
+                time.sleep(pause)
+                sock.sendall(piece)
+        response = b""
+        while data := sock.recv(65536):
+            response += data
+            if b"\r\n\r\n" in response and (b"Content-Length" not in response or response.endswith(b"}")):
+                break
+    status = int(response.split(b" ", 2)[1])
+    return status, response.partition(b"\r\n\r\n")[2]
+
+
+CHUNKED = b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+MESSAGE = b'{"message": "Hi", "model": "echo", "delay": 0}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"zz\r\n" + MESSAGE + b"\r\n0\r\n\r\n", id="size-not-hex"),
+        pytest.param(b"-2\r\n" + MESSAGE + b"\r\n0\r\n\r\n", id="size-negative"),
+        pytest.param(b"%x\r\n" % len(MESSAGE) + MESSAGE + b"XX0\r\n\r\n", id="data-without-crlf"),
+        pytest.param(b"%x\r\n" % len(MESSAGE) + MESSAGE + b"\r\n0\r\nbad trailer\r\n\r\n", id="bad-trailer"),
+    ],
+)
+def test_a_malformed_chunked_body_is_a_400_naming_the_body(server: Server, body: bytes) -> None:
+    """gunicorn's body parser raised inside the view, and the answer was a 500."""
+    status, answer = raw_request(server, CHUNKED + body)
+    assert (status, json.loads(answer)["error"]["field"]) == (400, "body")
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+
+
+def test_a_chunked_body_over_1_mib_is_a_413(server: Server) -> None:
+    """It was cut at 1 MiB without a word, and the rest streamed as if nothing were wrong."""
+    body = MESSAGE + b" " * (3 << 20)
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536]) for i in range(0, len(body), 65536))
+    status, answer = raw_request(server, CHUNKED + chunks + b"0\r\n\r\n")
+    assert (status, json.loads(answer)["error"]["field"]) == (413, "body")
+    exactly_small = MESSAGE + b" " * 100
+    status, _ = raw_request(server, CHUNKED + b"%x\r\n%s\r\n0\r\n\r\n" % (len(exactly_small), exactly_small))
+    assert status == 200
+
+
+@pytest.mark.parametrize("name", ["gunicorn", "flask"])
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_sent_a_byte_at_a_time_is_cut_off_with_408(name: str, framing: str) -> None:
+    """Neither server ever timed out a slow body: each held a connection (and a file descriptor) forever."""
+    with start_server(name, settings={"FLASK_MAX_BODY_SECONDS": "1"}) as server:
+        if framing == "chunked":
+            head, pieces = CHUNKED, [b"1\r\n%c\r\n" % byte for byte in MESSAGE]
+        else:
+            head = b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(MESSAGE)
+            pieces = [bytes([byte]) for byte in MESSAGE]
+        started = time.monotonic()
+        status, answer = raw_request(server, head, pieces, pause=0.2)
+        assert (status, json.loads(answer)["error"]) == (408, {"field": "body", "message": "the body took longer than 1 s to arrive"})
+        assert time.monotonic() - started < 5  # not the 9 s the whole body would take
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok", "open_streams": 0}

@@ -1,9 +1,13 @@
 """Read a request's query string and JSON body strictly, so bad bytes become a clear 4xx."""
 
+import contextlib
 import json
+import socket
+import threading
 from urllib.parse import unquote_to_bytes
 
-from flask import Request
+from flask import Request, current_app
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from streamlab.errors import InputError
 
@@ -44,11 +48,59 @@ def query_values(request: Request) -> dict[str, str]:
     return values
 
 
+class Deadline:
+    """After `seconds`, stop reading from the client: shut the socket's read side, so a body sent
+    at one byte a second ends (EOF) instead of holding a connection forever. Both servers put the
+    client's socket in the environ; a test client has none, and needs no deadline.
+    """
+
+    def __init__(self, request: Request, seconds: float) -> None:
+        self.socket = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+        self.expired = False
+        self.timer = threading.Timer(seconds, self.expire)  # a greenlet under gevent, a thread under flask run
+
+    def expire(self) -> None:
+        self.expired = True
+        with contextlib.suppress(OSError):  # the client may be gone already
+            self.socket.shutdown(socket.SHUT_RD)
+
+    def __enter__(self) -> "Deadline":
+        if self.socket is not None:
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+
+
+def read_body(request: Request) -> bytes:
+    """Read the whole body: 413 over MAX_CONTENT_LENGTH, 408 if too slow, 400 if malformed."""
+    seconds = current_app.config["MAX_BODY_SECONDS"]
+    too_slow = InputError("body", f"the body took longer than {seconds} s to arrive", 408)
+    try:
+        with Deadline(request, seconds) as deadline:
+            raw = request.get_data(cache=True)  # with a Content-Length over the limit, this raises 413
+    except Exception as error:  # PEP 3333 names no exception types: each server's body parser has its own
+        if deadline.expired:
+            raise too_slow from None
+        if isinstance(error, RequestEntityTooLarge):
+            raise
+        raise InputError("body", f"the body could not be read ({error})") from None
+    if deadline.expired:
+        raise too_slow
+    # A chunked body has no Content-Length: get_data() stops at the limit without a word, so look
+    # for one byte more.
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+    return raw
+
+
 def json_body(request: Request) -> dict[str, object]:
     """Return the body as a JSON object, or raise InputError saying what is wrong with it."""
     if not request.is_json:
         raise InputError("Content-Type", "send the body as JSON, with Content-Type: application/json", 415)
-    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH this raises 413
+    raw = read_body(request)
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
