@@ -21,6 +21,28 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+# The settings that must be numbers, and the least each may be. from_prefixed_env() reads
+# FLASK_MAX_OPEN_STREAMS=3000 as a number but "3,000" as text: refuse to start on that, naming
+# the setting, rather than answer every stream with a 500 later.
+NUMBERS: dict[str, float] = {
+    "MAX_CONTENT_LENGTH": 1, "MAX_BODY_SECONDS": 0.1, "MAX_OPEN_STREAMS": 1, "MAX_STREAM_SECONDS": 1,
+    "OPEN_STREAMS_SLOT": 0,
+}
+
+
+class ConfigError(ValueError):
+    """A setting StreamLab cannot start with."""
+
+
+def check_config(config: Mapping[str, object]) -> None:
+    """Raise ConfigError naming the first setting that is not a number in its range."""
+    for name, least in NUMBERS.items():
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= least:
+            raise ConfigError(f"FLASK_{name} must be a number of at least {least:g}, "
+                              f"written without separators (got {value!r})")
+
+
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     """Build the app: defaults, then FLASK_* environment variables, then the test's config."""
     app = Flask(__name__)
@@ -28,6 +50,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.from_mapping(test_config)
+    check_config(app.config)
     errors.register(app)
     streams.init_app(app)
     app.register_blueprint(pages.bp)

@@ -115,6 +115,13 @@ def stream(
         yield encode(end)
 
 
+def wait(seconds: float, clock: Clock, stopping: Callable[[], bool] = never, tick: float = 0.5) -> None:
+    """Sleep for seconds on the clock, in ticks, ending early once stopping() turns true."""
+    deadline = clock.now() + seconds
+    while not stopping() and (left := deadline - clock.now()) > 0:
+        clock.sleep(min(tick, left))
+
+
 def duration(reply: Reply, options: StreamOptions) -> float:
     """Return how long the whole stream takes, in seconds (for the blocking comparison)."""
     return (reply.count * options.delay + (options.stall or 0)) / 1000

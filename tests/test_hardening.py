@@ -20,7 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from app import create_app
 from bench.run import tree
+from tests.conftest import FakeClock
 from tests.servers import ROOT, Server, start_server
 from tests.test_scale import open_raw_stream
 
@@ -216,3 +218,72 @@ def test_a_body_sent_a_byte_at_a_time_is_cut_off_with_408(name: str, framing: st
         assert (status, json.loads(answer)["error"]) == (408, {"field": "body", "message": "the body took longer than 1 s to arrive"})
         assert time.monotonic() - started < 5  # not the 9 s the whole body would take
         assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok", "open_streams": 0}
+
+
+def test_a_blocking_reply_counts_as_a_stream_and_is_capped(clock: FakeClock) -> None:
+    """"stream": false held a connection as long as a stream, yet was neither counted nor capped."""
+    client = create_app({"TESTING": True, "STREAM_CLOCK": clock, "MAX_OPEN_STREAMS": 1}).test_client()
+    body = {"message": "Hi", "model": "echo", "stream": False}
+    assert client.post("/api/chat", json=body).json["content"] == "Hi"
+    open_stream = client.get("/stream?prompt=abc", buffered=False)
+    refused = client.post("/api/chat", json=body)
+    assert (refused.status_code, refused.headers["Retry-After"]) == (503, "5")
+    open_stream.close()
+    assert client.post("/api/chat", json=body).status_code == 200
+
+
+def test_a_blocking_reply_is_counted_while_it_waits(server: Server) -> None:
+    body = {"message": "abcdefghij", "model": "echo", "delay": 200, "stream": False}
+    with ThreadPoolExecutor(3) as pool:
+        replies = [pool.submit(httpx.post, f"{server.url}/api/chat", json=body, timeout=30) for _ in range(3)]
+        assert server.wait_for_open_streams(3) == 3
+        assert [r.result().json()["content"] for r in replies] == ["abcdefghij"] * 3
+    assert server.open_streams() == 0
+
+
+def test_on_shutdown_a_blocking_reply_is_answered_at_once() -> None:
+    """Its client used to get a closed connection after 10 s instead of an answer."""
+    with start_server("gunicorn") as server:
+        body = {"message": "x" * 200, "model": "echo", "delay": 100, "stream": False}  # a 20 s wait
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(httpx.post, f"{server.url}/api/chat", json=body, timeout=30)
+            assert server.wait_for_open_streams(1) == 1
+            started = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            answer = pending.result()
+        assert (answer.status_code, answer.json()["content"]) == (200, "x" * 200)
+        assert time.monotonic() - started < 5
+        assert server.process.wait(timeout=15) == 0
+
+
+@pytest.mark.parametrize("name", ["gunicorn", "flask"])
+@pytest.mark.parametrize(("setting", "value"), [("MAX_OPEN_STREAMS", "3,000"), ("MAX_STREAM_SECONDS", "10m"), ("MAX_OPEN_STREAMS", "0")])
+def test_a_malformed_setting_refuses_to_start_naming_it(name: str, setting: str, value: str) -> None:
+    """FLASK_MAX_OPEN_STREAMS=3,000 started fine, then answered every stream with a 500."""
+    with pytest.raises(RuntimeError, match=f"FLASK_{setting} must be a number of at least"):
+        with start_server(name, settings={f"FLASK_{setting}": value}):
+            pass
+
+
+def test_settings_written_as_plain_numbers_are_taken() -> None:
+    app = create_app({"MAX_OPEN_STREAMS": 3000, "MAX_STREAM_SECONDS": 60, "MAX_BODY_SECONDS": 2.5})
+    assert (app.config["MAX_OPEN_STREAMS"], app.config["MAX_BODY_SECONDS"]) == (3000, 2.5)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        pytest.param("GET", "/", None, id="page"),
+        pytest.param("GET", "/static/js/main.js", None, id="static"),
+        pytest.param("GET", "/stream?prompt=Hi&delay=0", None, id="stream"),
+        pytest.param("POST", "/api/chat", {"message": "Hi", "delay": 0}, id="chat"),
+        pytest.param("GET", "/healthz", None, id="healthz"),
+        pytest.param("GET", "/stream?prompt=Hi&frame=xml", None, id="400"),
+        pytest.param("GET", "/nope", None, id="404"),
+        pytest.param("GET", "/stream?prompt=Hi&lastEventId=99", None, id="204"),
+    ],
+)
+def test_every_response_carries_the_security_headers(server: Server, method: str, url: str, body: object) -> None:
+    response = httpx.request(method, server.url + url, json=body, timeout=30)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"

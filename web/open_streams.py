@@ -38,6 +38,11 @@ class OpenStreams:
             self.cells[self.slot] += step
 
     @property
+    def own(self) -> int:
+        """This process's open streams."""
+        return self.cells[self.slot]
+
+    @property
     def count(self) -> int:
         with self.lock:
             if self.file and os.fstat(self.file.fileno()).st_size != len(self.memory):

@@ -20,9 +20,16 @@ def classroom() -> str:
     return render_template("index.html", choices=PAGE_CHOICES)
 
 
+# On every response: browsers must not guess a type other than the one sent (a JSON error is not
+# a page), and no page of StreamLab tells another site what it was (the prompt is in the URL).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
 @bp.after_app_request
 def add_security_headers(response: Response) -> Response:
-    """Send the CSP with every HTML page."""
+    """Send the security headers with every response, and the CSP with every HTML page."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP)
     return response

@@ -4,22 +4,26 @@ Each view reads the request completely, validates it, and only then starts the g
 bad input is a 4xx before any stream byte, and the generator never touches `request`.
 """
 
+import math
+import resource
 import threading
 import weakref
 from collections.abc import Generator, Iterator, Mapping
 
 from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import ServiceUnavailable
 
 from streamlab.conversation import Conversation, parse_conversation
 from streamlab.errors import InputError
 from streamlab.models import Reply, reply
 from streamlab.options import StreamOptions, parse_options
-from streamlab.streams import duration, resume_point, stream
-from web.errors import error_body
+from streamlab.streams import duration, resume_point, stream, wait
 from web.inputs import json_body, parse_stream_flag, query_values
 from web.open_streams import OpenStreams
 
 bp = Blueprint("streams", __name__)
+
+FDS_KEPT_FREE = 64  # file descriptors a process keeps for everything that is not a stream
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -32,8 +36,15 @@ def init_app(app: Flask) -> None:
     """Give app its open-stream counter, its shutdown signal and these routes."""
     config = app.config
     app.extensions["streamlab.open_streams"] = OpenStreams(config["OPEN_STREAMS_FILE"], config["OPEN_STREAMS_SLOT"])
+    app.extensions["streamlab.own_limit"] = streams_this_process_can_hold()
     app.extensions["streamlab.stopping"] = threading.Event()  # set by gunicorn.conf.py on shutdown
     app.register_blueprint(bp)
+
+
+def streams_this_process_can_hold() -> float:
+    """Each stream holds a file descriptor: leave room for the rest (files, listeners, a 503 to send)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return math.inf if soft == resource.RLIM_INFINITY else max(1, soft - FDS_KEPT_FREE)
 
 
 def open_streams() -> OpenStreams:
@@ -75,6 +86,19 @@ def check_duration(answer: Reply, options: StreamOptions) -> None:
                                   f"at this delay; the limit is {limit} s")
 
 
+def admit() -> OpenStreams:
+    """Return the counter if one more stream fits, else refuse it with 503 and Retry-After.
+
+    Better one clear "come back soon" than every stream in the room slowing down. A process also
+    refuses once its own streams would leave it no file descriptors to answer anyone with.
+    """
+    counter, limit = open_streams(), current_app.config["MAX_OPEN_STREAMS"]
+    if counter.count >= limit or counter.own >= current_app.extensions["streamlab.own_limit"]:
+        raise ServiceUnavailable(f"StreamLab is serving its limit of {limit} streams; try again in a few seconds",
+                                 retry_after=5)
+    return counter
+
+
 def respond(conversation: Conversation, options: StreamOptions, values: Mapping[str, str]) -> Response:
     """Start the event stream, or answer 204 when the resume point is already the end."""
     answer = reply(conversation, options.model, options.chunk)
@@ -82,15 +106,28 @@ def respond(conversation: Conversation, options: StreamOptions, values: Mapping[
     resume = resume_point(request.headers.get("Last-Event-ID"), values.get("lastEventId"))
     if resume >= answer.count and resume > 0:
         return Response(status=204)  # tells EventSource to stop reconnecting
-    limit = current_app.config["MAX_OPEN_STREAMS"]
-    if open_streams().count >= limit:
-        # Better one clear "come back soon" than every stream in the room slowing down.
-        body = error_body(f"StreamLab is serving its limit of {limit} streams; try again in a few seconds", None)
-        return Response(body, 503, {"Retry-After": "5"}, content_type="application/json")
+    counter = admit()
     stopping = current_app.extensions["streamlab.stopping"].is_set
     frames = stream(answer, options, resume, current_app.config["STREAM_CLOCK"], stopping)
     # direct_passthrough hands the body to the server as it is: no per-event re-wrapping.
-    return Response(CountedBody(frames, open_streams()), headers=SSE_HEADERS, direct_passthrough=True)
+    return Response(CountedBody(frames, counter), headers=SSE_HEADERS, direct_passthrough=True)
+
+
+def answer_whole(conversation: Conversation, options: StreamOptions) -> dict[str, object]:
+    """The "why stream?" comparison: the same reply, but nothing until all of it is ready.
+
+    It holds a connection as long as a stream does, so it counts as one. On shutdown it answers
+    at once: the reply is ready, only the wait is cut short.
+    """
+    answer = reply(conversation, options.model, options.chunk)
+    check_duration(answer, options)
+    counter = admit()
+    counter.add(1)
+    try:
+        wait(duration(answer, options), current_app.config["STREAM_CLOCK"], current_app.extensions["streamlab.stopping"].is_set)
+    finally:
+        counter.add(-1)
+    return {"model": options.model, "content": answer.text, "usage": answer.usage}
 
 
 @bp.get("/stream")
@@ -110,11 +147,7 @@ def chat() -> Response | dict[str, object]:
     options = parse_options(values)
     if parse_stream_flag(values.get("stream")):
         return respond(conversation, options, query)
-    # The "why stream?" comparison: the same reply, but nothing until all of it is ready.
-    answer = reply(conversation, options.model, options.chunk)
-    check_duration(answer, options)
-    current_app.config["STREAM_CLOCK"].sleep(duration(answer, options))
-    return {"model": options.model, "content": answer.text, "usage": answer.usage}
+    return answer_whole(conversation, options)
 
 
 @bp.get("/healthz")
