@@ -5,6 +5,7 @@ Settings: https://docs.gunicorn.org/en/stable/settings.html
 
 import itertools
 import os
+import resource
 import tempfile
 
 from web.open_streams import clear_slot, create_file, make_room
@@ -39,11 +40,25 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Create the file in which workers count their open streams, one slot each."""
+    """Raise the open-files limit, and create the file in which workers count their open streams."""
+    raise_open_files_limit(server)
     handle, path = tempfile.mkstemp(prefix="streamlab-open-streams-")
     os.close(handle)
     create_file(path, 2 * server.cfg.workers)  # a reload overlaps old and new workers
     os.environ["FLASK_OPEN_STREAMS_FILE"] = path  # create_app() reads FLASK_* variables
+
+
+def raise_open_files_limit(server):
+    """Every stream holds a file descriptor, and a shell's default soft limit is often 1,024.
+
+    The soft limit may be raised up to the hard one without privileges; workers inherit it. Above
+    what a worker can hold (its limit less 64), it answers new streams 503 instead of failing to
+    accept them, so even a low hard limit never leaves a class waiting in silence.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    server.log.info("Open files limit: %s per worker", "unlimited" if hard == resource.RLIM_INFINITY else hard)
 
 
 def pre_fork(server, worker):

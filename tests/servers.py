@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -63,15 +64,19 @@ def server_env(name: str, port: int, settings: Mapping[str, str] | None = None) 
 
 
 @contextlib.contextmanager
-def start_server(name: str, args: Sequence[str] = (), settings: Mapping[str, str] | None = None) -> Iterator[Server]:
+def start_server(
+    name: str, args: Sequence[str] = (), settings: Mapping[str, str] | None = None, open_files: tuple[int, int] | None = None
+) -> Iterator[Server]:
     """Run the named server until the block ends, then stop it by its PID.
 
-    args go on the command line (`--workers 1`); settings into the environment (`FLASK_...`).
+    args go on the command line (`--workers 1`); settings into the environment (`FLASK_...`);
+    open_files is the (soft, hard) limit on its file descriptors, as `ulimit -n` sets them.
     """
     port = free_port()
     env = server_env(name, port, settings)
     output = tempfile.TemporaryFile()  # a file, not a pipe: a pipe nobody reads fills up and blocks the server
-    process = subprocess.Popen([*COMMANDS[name], *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, open_files)) if open_files else None
+    process = subprocess.Popen([*COMMANDS[name], *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, preexec_fn=limit)
     server = Server(name, f"http://127.0.0.1:{port}", process, output)
     try:
         deadline = time.monotonic() + 60

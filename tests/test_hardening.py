@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -271,19 +272,55 @@ def test_settings_written_as_plain_numbers_are_taken() -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "url", "body"),
+    ("method", "url", "body", "status"),
     [
-        pytest.param("GET", "/", None, id="page"),
-        pytest.param("GET", "/static/js/main.js", None, id="static"),
-        pytest.param("GET", "/stream?prompt=Hi&delay=0", None, id="stream"),
-        pytest.param("POST", "/api/chat", {"message": "Hi", "delay": 0}, id="chat"),
-        pytest.param("GET", "/healthz", None, id="healthz"),
-        pytest.param("GET", "/stream?prompt=Hi&frame=xml", None, id="400"),
-        pytest.param("GET", "/nope", None, id="404"),
-        pytest.param("GET", "/stream?prompt=Hi&lastEventId=99", None, id="204"),
+        pytest.param("GET", "/", None, 200, id="page"),
+        pytest.param("GET", "/static/js/main.js", None, 200, id="static"),
+        pytest.param("GET", "/stream?prompt=Hi&model=echo&delay=0", None, 200, id="stream"),
+        pytest.param("POST", "/api/chat", {"message": "Hi", "model": "echo", "delay": 0}, 200, id="chat"),
+        pytest.param("GET", "/healthz", None, 200, id="healthz"),
+        pytest.param("GET", "/stream?prompt=Hi&frame=xml", None, 400, id="400"),
+        pytest.param("GET", "/nope", None, 404, id="404"),
+        pytest.param("GET", "/stream?prompt=Hi&model=echo&lastEventId=2", None, 204, id="204"),
     ],
 )
-def test_every_response_carries_the_security_headers(server: Server, method: str, url: str, body: object) -> None:
+def test_every_response_carries_the_security_headers(server: Server, method: str, url: str, body: object, status: int) -> None:
     response = httpx.request(method, server.url + url, json=body, timeout=30)
+    assert response.status_code == status
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def open_files_limit(pid: int) -> tuple[int, int]:
+    line = next(line for line in Path(f"/proc/{pid}/limits").read_text().splitlines() if line.startswith("Max open files"))
+    soft, hard = line.split()[3:5]
+    return int(soft), int(hard)
+
+
+def test_gunicorn_raises_its_soft_open_files_limit_to_the_hard_one() -> None:
+    with start_server("gunicorn", ["--workers", "1"], open_files=(256, 4096)) as server:
+        worker = workers_of(server).pop()
+        assert open_files_limit(worker) == (4096, 4096)
+
+
+def test_with_few_file_descriptors_extra_streams_get_503_not_silence() -> None:
+    """Under `ulimit -n 1024` the excess clients waited unanswered in the listen queue."""
+    with start_server("gunicorn", ["--workers", "1"], open_files=(256, 256)) as server:
+        host, number = server.url.removeprefix("http://").split(":")
+        sockets, statuses = [], []
+        try:
+            for _ in range(260):
+                sock = socket.create_connection((host, int(number)), timeout=10)
+                sockets.append(sock)
+                sock.sendall(b"GET /stream?prompt=abcdefghij&model=echo&delay=2000 HTTP/1.1\r\nHost: x\r\n\r\n")
+                statuses.append(sock.recv(4096).split(b" ", 2)[1])  # a timeout here is the silence
+                if statuses[-1] == b"503":
+                    sockets.pop().close()  # refused: this client comes back later
+            assert set(statuses) == {b"200", b"503"}
+            assert 150 <= statuses.count(b"200") <= 256 - 64
+            assert server.open_streams() == statuses.count(b"200")
+        finally:
+            for sock in sockets:
+                sock.close()
+        assert server.wait_for_open_streams(0) == 0
+        assert "Too many open files" not in server.log()
