@@ -237,3 +237,30 @@ def test_the_six_connection_limit_is_explained_instead_of_hanging(browser: Brows
     finally:
         context.close()
     assert gunicorn_server.wait_for_open_streams(0) == 0
+
+
+def test_a_get_prompt_too_long_for_the_url_is_explained(page: Page, gunicorn_server: Server) -> None:
+    """gunicorn refuses the request line itself (414, in HTML): the pane says why, and what to do."""
+    open_classroom(page, gunicorn_server, ["delay:0", "transport:post,delay:0"])
+    page.locator("textarea[name=prompt]").fill("你" * 1000)  # too long even for the page's own URL
+    send(page)
+    wait_finished(page)
+    expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("414: the URL is too long")
+    expect(pane(page, 1).locator("[data-role=reply]")).to_have_text("你" * 1000)
+    page.reload()  # the page's URL left the prompt out, so it loads again
+    expect(page.locator(".pane")).to_have_count(2)
+
+
+def test_cross_origin_eventsources_the_browser_refuses_leave_no_stream_counted(page: Page, gunicorn_server: Server, flask_server: Server) -> None:
+    """No CORS headers, so Chromium drops each response as it arrives: under flask run that leaked a count, 36 of 40."""
+    page.goto(gunicorn_server.url + "/healthz")  # another origin than flask_server's (the port differs)
+    url = f"{flask_server.url}/stream?prompt=Hi&model=echo&delay=0"
+    states = page.evaluate(
+        """url => Promise.all(Array.from({length: 40}, () => new Promise(done => {
+            const source = new EventSource(url);
+            source.onerror = () => { done(source.readyState); source.close(); };
+        })))""",
+        url,
+    )
+    assert states == [2] * 40  # CLOSED: the browser refused every one
+    assert flask_server.wait_for_open_streams(0) == 0

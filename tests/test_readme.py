@@ -23,7 +23,8 @@ COMMANDS = [(body.strip(), BLOCKS[i + 1][1] if i + 1 < len(BLOCKS) and BLOCKS[i 
 SERVE, TEST, *REST = COMMANDS
 CLASSROOM = [command for command, _ in REST if command.startswith(".venv/bin/gunicorn")]
 BENCHES = [command for command, _ in REST if "bench/run.py" in command]
-EXAMPLES = [(command, output) for command, output in REST if command not in CLASSROOM + BENCHES]
+MEMORY_BENCHES = [command for command, _ in REST if "bench/memory.py" in command]
+EXAMPLES = [(command, output) for command, output in REST if command not in CLASSROOM + BENCHES + MEMORY_BENCHES]
 
 
 def section(title: str) -> str:
@@ -95,6 +96,17 @@ def test_the_benchmark_commands_run(command: str) -> None:
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith(("| streamlab", "| express"))]
     assert [row.split(" | ")[:3] for row in rows] == [["| streamlab", "20", "100.0%"], ["| express", "20", "100.0%"]]
+
+
+@pytest.mark.parametrize("command", MEMORY_BENCHES)
+def test_the_memory_benchmark_runs_and_its_figures_are_in_the_readme(command: str) -> None:
+    """A smoke run with 20 streams per case; the README's table has a row for every case it measures."""
+    result = subprocess.run(["bash", "-c", command.replace(".venv/bin/python", sys.executable) + " -n 20"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    cases = [line.split(" | ")[0] for line in result.stdout.splitlines() if line.startswith(("| short", "| longest"))]
+    assert len(cases) == 5
+    assert all(case + " | " in section("### Memory per open stream") for case in cases)
 
 
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[command[:40] for command, _ in EXAMPLES])

@@ -80,9 +80,18 @@ async function explainFailure(url) {
       await response.body?.cancel();
       return 'the connection failed';
     }
-    const body = await response.json();
-    return `${response.status}: ${body.error.message}`;
+    const text = await response.text();
+    try {
+      return `${response.status}: ${JSON.parse(text).error.message}`;
+    } catch {
+      // Refused before StreamLab saw it (gunicorn or a proxy answers in HTML), most often a URL too long.
+      if (response.status === 414) return `414: ${TOO_LONG}`;
+      return `${response.status} ${response.statusText}`;
+    }
   } catch {
     return 'cannot reach the server';
   }
 }
+
+const TOO_LONG = 'the URL is too long: a GET request line may be at most 8,190 bytes (about 900 Chinese '
+  + 'characters of prompt). EventSource can only GET: send long prompts with a POST pane';

@@ -48,9 +48,14 @@ export function readState(search, choices) {
   };
 }
 
+// A request line may be at most 8,190 bytes (gunicorn's bound, and nginx's): a page URL holding a
+// longer prompt could not even be loaded again. Such a prompt stays out of the URL; the rest stays in.
+export const MAX_QUERY = 6000;
+
 export function writeState({ prompt, model, panes, large }) {
   const params = new URLSearchParams({ prompt, model });
   for (const pane of panes) params.append('pane', paneText(pane));
   if (large) params.set('large', '1');
+  if (`?${params}`.length > MAX_QUERY) params.delete('prompt');
   return `?${params}`;
 }

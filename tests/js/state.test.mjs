@@ -1,7 +1,7 @@
 // The page state <-> URL round trip. Run: node --test tests/js/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PANE, paneFrom, paneText, readState, writeState } from '../../static/js/state.js';
+import { DEFAULT_PANE, MAX_QUERY, paneFrom, paneText, readState, writeState } from '../../static/js/state.js';
 import { PRESETS } from '../../static/js/presets.js';
 
 const CHOICES = { model: ['tutor', 'echo'], frame: ['plain', 'json'], end: ['sentinel', 'event', 'close'], ids: ['on', 'off'], chunk: ['char', 'word', 'sentence'] };
@@ -17,6 +17,16 @@ test('state survives the URL, Chinese and all', () => {
     panes: [{ ...DEFAULT_PANE, end: 'close', retry: '200' }, { ...DEFAULT_PANE, transport: 'blocking' }],
   };
   assert.deepEqual(readState(writeState(state), CHOICES), state);
+});
+
+test('a prompt too long for a URL stays out of it, and the panes stay in', () => {
+  const panes = [{ ...DEFAULT_PANE, transport: 'post' }, DEFAULT_PANE];
+  const long = writeState({ prompt: '你'.repeat(1000), model: 'echo', panes, large: false });
+  assert.ok(long.length <= MAX_QUERY);
+  assert.ok(!long.includes('prompt='));
+  assert.deepEqual(readState(long, CHOICES).panes, panes);
+  const fits = writeState({ prompt: '你'.repeat(500), model: 'echo', panes, large: false });
+  assert.equal(readState(fits, CHOICES).prompt, '你'.repeat(500));
 });
 
 test('every preset survives the URL', () => {
