@@ -7,6 +7,7 @@ through bench/run.py, which also starts the servers and measures their CPU and m
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import resource
@@ -119,11 +120,14 @@ def percentile(values: list[float], q: float) -> float | None:
 def summarise(streams: list[Stream], text: str, delay: float) -> dict[str, object]:
     """Reduce per-stream records to the figures the README reports (times in ms)."""
     exact = [s for s in streams if s.done and "".join(s.text) == text and not s.error]
-    gaps = [(b - a) * 1000 for s in streams for a, b in zip(s.events, s.events[1:])]
+    gaps = [(b - a) * 1000 for s in streams for a, b in itertools.pairwise(s.events)]
     ttfb = [s.first_byte * 1000 for s in streams if s.first_byte is not None]
     drift = [(s.events[-1] - len(text) * delay) * 1000 for s in streams if len(s.events) == len(text)]
     connect = [s.connected * 1000 for s in streams if s.connected is not None]
-    stats = lambda values: {"p50": percentile(values, 0.5), "p99": percentile(values, 0.99), "max": max(values, default=None)}  # noqa: E731
+
+    def stats(values: list[float]) -> dict[str, float | None]:
+        return {"p50": percentile(values, 0.5), "p99": percentile(values, 0.99), "max": max(values, default=None)}
+
     errors: dict[str, int] = {}
     for s in streams:
         if s.error:

@@ -14,14 +14,13 @@ import json
 import os
 import platform
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import TEXT  # noqa: E402
-from run import ROOT, free_port, rss_bytes, server  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the project on the path
+from bench.load import TEXT  # noqa: E402
+from bench.run import ROOT, free_port, rss_bytes, server  # noqa: E402
 
 CHINESE = "流式输出让回答一个字一个字地出现，学生不必等到整段写完才看到第一个字。"
 CASES = {
@@ -82,7 +81,7 @@ def measure(prompt: str, n: int) -> float:
         time.sleep(0.5)
         held = rss_bytes(pids[1:])
         release(port, sockets)
-    return (held - idle) / n / 1024
+    return float(held - idle) / n / 1024
 
 
 def main() -> None:

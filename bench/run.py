@@ -25,10 +25,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import TEXT  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the project on the path
+from bench.load import TEXT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -38,7 +39,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 def tree(pid: int) -> list[int]:
@@ -148,15 +149,17 @@ def measure(name: str, n: int, server_cpus: set[int], client_cpus: set[int], wor
         sampling = False
         sampler.join()
         cpu = cpu_seconds(pids) - cpu_before
-    result = json.loads(client.stdout)
-    events = max(1, int(result["events"]))  # type: ignore[arg-type]
+    result: dict[str, Any] = json.loads(client.stdout)
+    events = max(1, int(result["events"]))
     result.update(server=name, n=n, server_cpu_s=round(cpu, 2), cpu_us_per_event=round(cpu / events * 1e6, 1),
                   peak_rss_mb=round(peak[0] / 2**20, 1), kb_per_stream=round((peak[0] - idle_rss) / n / 1024, 1))
     return result
 
 
-def row(r: dict) -> str:
-    ms = lambda key, q: f"{r[key][q]:.0f}" if r[key][q] is not None else "–"  # noqa: E731
+def row(r: dict[str, Any]) -> str:
+    def ms(key: str, q: str) -> str:
+        return f"{r[key][q]:.0f}" if r[key][q] is not None else "–"
+
     return (f"| {r['server']} | {r['n']} | {r['completion']:.1%} | {ms('ttfb_ms', 'p50')} / {ms('ttfb_ms', 'p99')} / {ms('ttfb_ms', 'max')} "
             f"| {ms('gap_ms', 'p50')} / {ms('gap_ms', 'p99')} / {ms('gap_ms', 'max')} | {ms('drift_ms', 'p99')} "
             f"| {r['server_cpu_s']} | {r['cpu_us_per_event']} | {r['peak_rss_mb']} | {r['kb_per_stream']} | {r['client_cpu_s']} |")

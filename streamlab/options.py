@@ -7,6 +7,7 @@ The valid values of each mode come from the table that implements it, so the lis
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from streamlab.errors import InputError
 from streamlab.frames import END_SIGNALS, FRAMES, IDS
@@ -84,7 +85,7 @@ def parse_number(name: str, value: object) -> int | float:
 
 def parse_options(values: Mapping[str, object]) -> StreamOptions:
     """Validate the options among values; a missing, null or empty one keeps its default."""
-    found: dict[str, object] = {}
+    found: dict[str, Any] = {}  # each value checked against its table or range just above
     for name, table in CHOICES.items():
         value = values.get(name)
         if value is None or value == "":

@@ -6,7 +6,7 @@ late, never the ones after it, so 50 chunks at 100 ms take 5.0 s, not 5 s plus d
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Protocol
 
 from streamlab.frames import END_SIGNALS, FRAMES, IDS
@@ -78,7 +78,7 @@ def never() -> bool:
 
 def stream(
     reply: Reply, options: StreamOptions, resume: int, clock: Clock, stopping: Callable[[], bool] = never
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Yield the wire bytes of reply from chunk resume + 1 to the end, each when it is due.
 
     When stopping() turns true (the server is shutting down), the response ends at the next

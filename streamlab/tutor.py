@@ -80,7 +80,7 @@ def answer(prompt: str, follow_up: bool, seed: int) -> str:
     """Compose the reply: Chinese for a prompt with Chinese characters, English otherwise."""
     lang = 1 if CHINESE.search(prompt) else 0
     topic = next((topic for topic in TOPICS if any(mentions(prompt, word) for word in topic[0])), None)
-    body = topic[lang + 1] if topic else BASICS[seed % len(BASICS)][lang]
+    body = (topic[1], topic[2])[lang] if topic else BASICS[seed % len(BASICS)][lang]
     opener = FOLLOW_UP if follow_up else OPENERS[seed // 7 % len(OPENERS)]
     closer = CLOSERS[seed // 11 % len(CLOSERS)]
     return "".join((opener[lang], "" if lang else " ", body, "" if lang else " ", closer[lang]))

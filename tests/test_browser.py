@@ -6,7 +6,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Response as PageResponse
 
 from tests.servers import ROOT, Server
 
@@ -58,7 +59,7 @@ def wait_finished(page: Page, timeout: float = 30_000) -> None:
     page.wait_for_function(f"() => [...document.querySelectorAll('.pane')].every(p => {FINISHED}.includes(p.dataset.state))", timeout=timeout)
 
 
-def pane(page: Page, index: int):  # noqa: ANN201 - a Playwright Locator
+def pane(page: Page, index: int) -> Locator:
     return page.locator(".pane").nth(index)
 
 
@@ -119,7 +120,12 @@ def test_without_ids_each_reconnect_starts_over_and_duplicates(page: Page, gunic
 
 def test_end_close_over_eventsource_reconnects_once_then_gets_204(page: Page, gunicorn_server: Server) -> None:
     statuses: list[int] = []
-    page.on("response", lambda response: "/stream?" in response.url and statuses.append(response.status))
+
+    def note(response: PageResponse) -> None:
+        if "/stream?" in response.url:
+            statuses.append(response.status)
+
+    page.on("response", note)
     open_classroom(page, gunicorn_server, ["end:close,retry:200,delay:10", "transport:post,end:close,retry:200,delay:10"], prompt="abc")
     send(page)
     wait_finished(page)
@@ -146,7 +152,12 @@ def test_stop_closes_the_stream_and_the_server_sees_it(page: Page, gunicorn_serv
 
 def test_a_script_in_the_prompt_shows_as_text_and_never_runs(page: Page, gunicorn_server: Server) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def note(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", note)
     attack = '<img src=x onerror=alert(1)><script>alert(2)</script>'
     open_classroom(page, gunicorn_server, ["delay:0", "transport:post,frame:json,chunk:word,delay:0"], prompt=attack)
     send(page)

@@ -1,5 +1,6 @@
 """The simulated models: deterministic replies, and chunks that join back to the exact text."""
 
+import itertools
 import os
 import re
 import subprocess
@@ -70,7 +71,7 @@ def test_chunks_join_back_to_the_text(text: str, chunk: str) -> None:
     assert "".join(chunks) == text
     assert all(chunks)
     # A CRLF pair is never cut in two, so plain frames turn it into one LF, not two.
-    assert not any(a.endswith("\r") and b.startswith("\n") for a, b in zip(chunks, chunks[1:]))
+    assert not any(a.endswith("\r") and b.startswith("\n") for a, b in itertools.pairwise(chunks))
 
 
 def test_usage_counts_prompt_and_reply() -> None:

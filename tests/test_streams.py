@@ -2,6 +2,7 @@
 
 import json
 import tracemalloc
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -17,15 +18,15 @@ from tests.conftest import FakeClock
 from tests.test_sse import normalise
 
 
-def run(text: str, resume: int = 0, clock: FakeClock | None = None, **options: object) -> list[tuple[float, bytes]]:
+def run(text: str, resume: int = 0, clock: FakeClock | None = None, **options: Any) -> list[tuple[float, bytes]]:
     """Stream an echo of text; return each frame with the clock time it was yielded at."""
     clock = clock or FakeClock()
-    opts = StreamOptions(model="echo", **options)  # type: ignore[arg-type]
+    opts = StreamOptions(model="echo", **options)
     answer = reply(Conversation(text), opts.model, opts.chunk)
     return [(clock.now(), frame) for frame in stream(answer, opts, resume, clock)]
 
 
-def wire(text: str, resume: int = 0, **options: object) -> bytes:
+def wire(text: str, resume: int = 0, **options: Any) -> bytes:
     return b"".join(frame for _, frame in run(text, resume, **options))
 
 
@@ -54,7 +55,7 @@ def test_default_wire_bytes() -> None:
         ),
     ],
 )
-def test_mode_wire_bytes(options: dict[str, object], expected: bytes) -> None:
+def test_mode_wire_bytes(options: dict[str, Any], expected: bytes) -> None:
     assert wire("Hi", **options) == b": ok\n\n" + expected
 
 
@@ -166,7 +167,7 @@ class CountingClock(FakeClock):
         pytest.param({"delay": 10, "heartbeat": 1.0}, 0.05, id="running-late-heartbeat"),
     ],
 )
-def test_a_stream_lets_others_run_before_every_event(options: dict[str, object], late: float) -> None:
+def test_a_stream_lets_others_run_before_every_event(options: dict[str, Any], late: float) -> None:
     """delay=0 once sent 4,000 events without a pause, and every classmate's stream on the worker waited."""
     clock = CountingClock(late)
     events = [frame for _, frame in run("x" * 200, clock=clock, **options)]

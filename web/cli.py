@@ -74,7 +74,8 @@ def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: fl
 
 @click.command("chat")
 @click.argument("prompt")
-@click.option("--url", default="http://127.0.0.1:5000", show_default=True, envvar="STREAMLAB_URL", help="StreamLab's address.")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, envvar="STREAMLAB_URL",
+              help="StreamLab's address.")
 @click.option("--model", type=click.Choice(list(MODELS)), default="tutor", show_default=True)
 @click.option("--chunk", type=click.Choice(list(CHUNKERS)), default="char", show_default=True)
 @click.option("--delay", type=click.IntRange(0, 5000), default=100, show_default=True, help="ms between chunks")

@@ -2,8 +2,9 @@
 
 import json
 
-from flask import Flask, Response
+from flask import Flask
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from streamlab.errors import InputError
 

@@ -49,7 +49,8 @@ def streams_this_process_can_hold() -> float:
 
 def open_streams() -> OpenStreams:
     """Return the current app's counter."""
-    return current_app.extensions["streamlab.open_streams"]
+    counter: OpenStreams = current_app.extensions["streamlab.open_streams"]
+    return counter
 
 
 class CountedBody:
@@ -93,10 +94,13 @@ def admit() -> OpenStreams:
     refuses once its own streams would leave it no file descriptors to answer anyone with.
     """
     counter, limit = open_streams(), current_app.config["MAX_OPEN_STREAMS"]
-    if counter.count >= limit or counter.own >= current_app.extensions["streamlab.own_limit"]:
-        raise ServiceUnavailable(f"StreamLab is serving its limit of {limit} streams; try again in a few seconds",
-                                 retry_after=5)
-    return counter
+    if counter.count >= limit:
+        full = f"StreamLab is serving its limit of {limit} streams"
+    elif counter.own >= current_app.extensions["streamlab.own_limit"]:
+        full = "this StreamLab process has no file descriptors left for another stream (see `ulimit -n`)"
+    else:
+        return counter
+    raise ServiceUnavailable(f"{full}; try again in a few seconds", retry_after=5)
 
 
 def respond(conversation: Conversation, options: StreamOptions, values: Mapping[str, str]) -> Response:
@@ -121,10 +125,11 @@ def answer_whole(conversation: Conversation, options: StreamOptions) -> dict[str
     """
     answer = reply(conversation, options.model, options.chunk)
     check_duration(answer, options)
+    stopping = current_app.extensions["streamlab.stopping"].is_set
     counter = admit()
     counter.add(1)
     try:
-        wait(duration(answer, options), current_app.config["STREAM_CLOCK"], current_app.extensions["streamlab.stopping"].is_set)
+        wait(duration(answer, options), current_app.config["STREAM_CLOCK"], stopping)
     finally:
         counter.add(-1)
     return {"model": options.model, "content": answer.text, "usage": answer.usage}
