@@ -86,14 +86,6 @@ def test_healthz_counts_open_streams(client: FlaskClient) -> None:
     assert client.get("/healthz").json["open_streams"] == 0
 
 
-def test_a_head_request_is_not_left_counted_as_open(client: FlaskClient) -> None:
-    """Flask answers HEAD with the GET view but sends no body; the server still closes it."""
-    response = client.head("/stream?prompt=abc")
-    assert (response.status_code, response.data) == (200, b"")
-    response.close()
-    assert client.get("/healthz").json["open_streams"] == 0
-
-
 JSON = {"Content-Type": "application/json"}
 
 BAD_REQUESTS = [
@@ -137,7 +129,6 @@ def test_bad_input_is_a_json_4xx_naming_the_field(
     error = response.json["error"]
     assert error["field"] == field
     assert error["message"]
-    assert client.get("/healthz").status_code == 200
 
 
 FIELDS = ["message", "prompt", "history", "stream", "model", "chunk", "delay", "frame", "end", "ids",

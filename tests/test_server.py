@@ -169,6 +169,14 @@ def test_a_get_prompt_must_fit_a_request_line_of_8190_bytes(server: Server, prom
     assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
 
 
+def test_a_head_request_is_not_left_counted_as_open(server: Server) -> None:
+    """Flask answers HEAD with the GET view but sends no body: the stream it opened must still close."""
+    for _ in range(5):
+        response = httpx.head(f"{server.url}/stream?prompt=abcdefgh&model=echo&delay=1000", timeout=30)
+        assert (response.status_code, response.content) == (200, b"")
+    assert server.wait_for_open_streams(0) == 0
+
+
 def test_a_client_that_leaves_is_cleaned_up(server: Server) -> None:
     for _ in range(3):
         with httpx.stream("GET", f"{server.url}/stream?prompt=abcdefgh&model=echo&delay=200", timeout=30) as response:
