@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Protocol
 
-from streamlab.frames import END_SIGNALS, FRAMES, IDS
+from streamlab.frames import Framing, sse_framing
 from streamlab.models import Reply
 from streamlab.options import StreamOptions
-from streamlab.sse import PING, Event, data_frame, encode
+from streamlab.sse import PING
 
 
 class Clock(Protocol):
@@ -76,20 +76,32 @@ def never() -> bool:
     return False
 
 
+def framing_of(options: StreamOptions) -> Framing:
+    """The framing a request's lesson modes ask for."""
+    return sse_framing(options.frame, options.end, options.ids, options.retry)
+
+
 def stream(
-    reply: Reply, options: StreamOptions, resume: int, clock: Clock, stopping: Callable[[], bool] = never
+    reply: Reply,
+    options: StreamOptions,
+    resume: int,
+    clock: Clock,
+    stopping: Callable[[], bool] = never,
+    framing: Framing | None = None,
 ) -> Generator[bytes, None, None]:
     """Yield the wire bytes of reply from chunk resume + 1 to the end, each when it is due.
 
+    The framing says what the bytes look like (by default, the one the options ask for); this
+    function says when each is sent: pacing, heartbeats, resume and the faults, for every framing.
     When stopping() turns true (the server is shutting down), the response ends at the next
     tick without an end signal, like a dropped connection: the client resumes elsewhere.
     """
-    content, with_ids, last = FRAMES[options.frame].content, IDS[options.ids], reply.count
+    framing = framing or framing_of(options)
+    frame, last = framing.chunk, reply.count  # looked up once: the loop is the hot path
     stall_before = last // 2 + 1 if options.stall else None
     delay = options.delay / 1000
     pacer = Pacer(clock, options.heartbeat)
-    # Sent at once, so the client sees the 200 and its headers without waiting a delay.
-    yield encode(Event(comment="ok", retry=options.retry))
+    yield framing.opening()
     sent = 0
     for number, chunk in enumerate(reply.chunks(resume), start=resume + 1):
         if number == stall_before:
@@ -102,17 +114,14 @@ def stream(
         if stopping():
             return
         if number == options.error_at:
-            message = FRAMES[options.frame].error(f"simulated error at chunk {number}")
-            yield encode(Event(event="error", data=message))
+            yield framing.error(f"simulated error at chunk {number}")
             break
-        # id N = chunks delivered so far
-        yield data_frame(content(chunk), str(number) if with_ids else None)
+        yield frame(chunk, number)
         sent += 1
         if sent == options.drop_after and number < last:
             return  # fault: end the response mid-reply, as a dropped connection would
-    end = END_SIGNALS[options.end](reply.usage)
-    if end is not None:
-        yield encode(end)
+    if closing := framing.closing(reply.usage):
+        yield closing
 
 
 def wait(seconds: float, clock: Clock, stopping: Callable[[], bool] = never, tick: float = 0.5) -> None:

@@ -188,3 +188,39 @@ def test_an_open_stream_of_the_longest_reply_stays_small(text: str) -> None:
     finally:
         tracemalloc.stop()
     assert held < 64 * 1024
+
+
+class CountingFraming:
+    """The smallest framing that is not SSE: one line per part, so a test can read what stream() chose."""
+
+    def opening(self) -> bytes:
+        return b"open\n"
+
+    def chunk(self, text: str, number: int) -> bytes:
+        return f"{number}={text}\n".encode()
+
+    def error(self, message: str) -> bytes:
+        return f"error {message}\n".encode()
+
+    def closing(self, usage: dict[str, int]) -> bytes:
+        return f"end {usage['reply_chunks']}\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("options", "resume", "expected", "seconds"),
+    [
+        pytest.param({}, 0, b"open\n1=a\n2=b\n3=c\nend 3\n", 0.3, id="whole"),
+        pytest.param({}, 1, b"open\n2=b\n3=c\nend 3\n", 0.2, id="resumed"),
+        pytest.param({"drop_after": 1}, 0, b"open\n1=a\n", 0.1, id="dropped"),
+        pytest.param({"error_at": 2}, 0, b"open\n1=a\nerror simulated error at chunk 2\nend 3\n", 0.2, id="error"),
+        pytest.param({"stall": 500}, 0, b"open\n1=a\n2=b\n3=c\nend 3\n", 0.8, id="stall"),
+    ],
+)
+def test_any_framing_gets_the_same_pacing_resume_and_faults(
+    options: dict[str, Any], resume: int, expected: bytes, seconds: float
+) -> None:
+    clock = FakeClock()
+    answer = reply(Conversation("abc"), "echo", "char")
+    frames = stream(answer, StreamOptions(model="echo", **options), resume, clock, framing=CountingFraming())
+    assert b"".join(frames) == expected
+    assert clock.now() == pytest.approx(seconds)

@@ -16,9 +16,10 @@ from flask import Flask, Response, current_app
 from werkzeug.exceptions import ServiceUnavailable
 
 from streamlab.errors import InputError
+from streamlab.frames import Framing
 from streamlab.models import Reply
 from streamlab.options import StreamOptions
-from streamlab.streams import duration, stream, wait
+from streamlab.streams import duration, framing_of, stream, wait
 from web.open_streams import OpenStreams
 
 FDS_KEPT_FREE = 64  # file descriptors a process keeps for everything that is not a stream
@@ -100,14 +101,18 @@ def admit() -> OpenStreams:
     raise ServiceUnavailable(f"{full}; try again in a few seconds", retry_after=5)
 
 
-def event_stream(answer: Reply, options: StreamOptions, resume: int) -> Response:
-    """Stream answer from chunk resume + 1, or answer 204 when that is already past the end."""
+def event_stream(answer: Reply, options: StreamOptions, resume: int, framing: Framing | None = None) -> Response:
+    """Stream answer from chunk resume + 1, or answer 204 when that is already past the end.
+
+    The framing is the lesson modes' by default; an API format passes its own.
+    """
     check_duration(answer, options)
     if resume >= answer.count and resume > 0:
         return Response(status=204)  # tells EventSource to stop reconnecting
     counter = admit()
     stopping = current_app.extensions["streamlab.stopping"].is_set
-    frames = stream(answer, options, resume, current_app.config["STREAM_CLOCK"], stopping)
+    framing = framing or framing_of(options)
+    frames = stream(answer, options, resume, current_app.config["STREAM_CLOCK"], stopping, framing)
     # direct_passthrough hands the body to the server as it is: no per-event re-wrapping.
     return Response(CountedBody(frames, counter), headers=SSE_HEADERS, direct_passthrough=True)
 
