@@ -101,6 +101,15 @@ def start_server(
         output.close()
 
 
+def open_raw_stream(server: Server, query: str) -> socket.socket:
+    """Start a stream on a plain socket, so a test can drop it the way a network would."""
+    host, port = server.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(f"GET /stream?prompt=abcdefghijklmnopqrstuvwxyz&model=echo&{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    return sock
+
+
 @dataclass
 class Arrival:
     """What one read from the socket brought, and when."""

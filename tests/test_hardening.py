@@ -23,9 +23,8 @@ import pytest
 
 from app import create_app
 from bench.run import tree
-from tests.conftest import FakeClock
-from tests.servers import ROOT, Server, start_server
-from tests.test_scale import open_raw_stream
+from streamlab.streams import FakeClock
+from tests.servers import ROOT, Server, open_raw_stream, start_server
 
 LOAD = [sys.executable, str(ROOT / "bench" / "load.py")]
 WORST_GAP_MS = 400  # a classmate's 100 ms stream may be late, but never by more than this

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from streamlab.conversation import Conversation, Turn
 from streamlab.models import CHUNKERS, count, reply, split
 from streamlab.tutor import mentions
-
-TRICKY = "Hi 你好，世界 🙂👍🏽\r\nline 2\n\n  end. Next? 好。"
+from tests.cases import TRICKY
 
 
 def test_echo_keeps_every_character() -> None:

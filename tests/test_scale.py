@@ -16,8 +16,8 @@ from app import create_app
 from bench import load
 from bench.run import tree
 from streamlab.decoder import Decoder
-from tests.conftest import FakeClock
-from tests.servers import ROOT, Server, start_server
+from streamlab.streams import FakeClock
+from tests.servers import ROOT, Server, open_raw_stream, start_server
 
 
 def test_300_concurrent_streams_all_arrive_exact(gunicorn_server: Server) -> None:
@@ -40,15 +40,6 @@ def test_open_streams_counts_every_worker(gunicorn_server: Server) -> None:
         for sock in sockets:
             sock.close()
     assert gunicorn_server.wait_for_open_streams(0) == 0
-
-
-def open_raw_stream(server: Server, query: str) -> socket.socket:
-    """Start a stream on a plain socket, so a test can drop it the way a network would."""
-    host, port = server.url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)))
-    sock.sendall(f"GET /stream?prompt=abcdefghijklmnopqrstuvwxyz&model=echo&{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    assert sock.recv(4096).startswith(b"HTTP/1.1 200")
-    return sock
 
 
 def test_100_dropped_clients_free_their_streams(server: Server) -> None:

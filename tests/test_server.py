@@ -11,11 +11,8 @@ from flask.testing import FlaskClient
 
 from streamlab.decoder import decode
 from streamlab.models import split
+from tests.cases import BAD_REQUESTS, TRICKY, normalise
 from tests.servers import Arrival, Received, Server, fetch
-from tests.test_routes import BAD_REQUESTS
-from tests.test_sse import normalise
-
-TRICKY = "Hi 你好，世界 🙂👍🏽\r\nline 2\n\n  end. Next? 好。"
 
 
 def test_events_arrive_one_by_one(server: Server) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from streamlab.decoder import Decoder, Message, decode
 from streamlab.frames import FRAMES
 from streamlab.sse import PING, Event, data_frame, encode
+from tests.cases import normalise
 
 
 def parse_with_httpx_sse(wire: bytes, pieces: int = 1) -> list[httpx_sse.ServerSentEvent]:
@@ -21,11 +22,6 @@ def parse_with_httpx_sse(wire: bytes, pieces: int = 1) -> list[httpx_sse.ServerS
     response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=iter(chunks))
     # httpx-sse also yields blocks without data (our `: ok` opener); a browser dispatches none.
     return [event for event in httpx_sse.EventSource(response).iter_sse() if event.data or event.event]
-
-
-def normalise(text: str) -> str:
-    """What a client makes of a plain frame's text: CR and CRLF both become LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @pytest.mark.parametrize(

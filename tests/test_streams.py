@@ -13,9 +13,8 @@ from streamlab.decoder import Message, decode
 from streamlab.models import CHUNKERS, reply, split
 from streamlab.options import StreamOptions
 from streamlab.sse import PING
-from streamlab.streams import duration, resume_point, stream
-from tests.conftest import FakeClock
-from tests.test_sse import normalise
+from streamlab.streams import FakeClock, duration, resume_point, stream
+from tests.cases import normalise
 
 
 def run(text: str, resume: int = 0, clock: FakeClock | None = None, **options: Any) -> list[tuple[float, bytes]]:
