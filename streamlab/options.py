@@ -6,7 +6,7 @@ The valid values of each mode come from the table that implements it, so the lis
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from streamlab.errors import InputError
@@ -53,6 +53,43 @@ class StreamOptions:
     drop_after: int | None = None
     error_at: int | None = None
     stall: int | None = None
+
+
+# What each option does, in a phrase: `flask chat --help` and the page show it beside the control.
+HELP: dict[str, str] = {
+    "model": "which simulated LLM answers",
+    "chunk": "what one event carries",
+    "delay": "pause before each chunk",
+    "frame": "data: TEXT, or data: {\"content\": TEXT}",
+    "end": "how the stream says it is finished",
+    "ids": "an id: line on every chunk, for resuming",
+    "retry": "sent once as retry:, the client's reconnect wait",
+    "heartbeat": "a : ping comment whenever the stream is idle this long",
+    "drop_after": "fault: end each response after N chunks",
+    "error_at": "fault: an error frame in place of chunk N",
+    "stall": "fault: one pause before the middle chunk",
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option as everything that offers it reads it: validation, the page, `flask chat`."""
+
+    name: str
+    help: str
+    default: object
+    values: tuple[str, ...] = ()  # a choice: its valid values, the default first
+    number: Number | None = None  # a number: its range and unit
+
+
+def schema() -> tuple[Option, ...]:
+    """Every stream option, in StreamOptions' order, from the tables that implement them."""
+    defaults = StreamOptions()
+    return tuple(
+        Option(field.name, HELP[field.name], getattr(defaults, field.name),
+               tuple(CHOICES[field.name]) if field.name in CHOICES else (), NUMBERS.get(field.name))
+        for field in fields(StreamOptions)
+    )
 
 
 def shown(value: object) -> str:

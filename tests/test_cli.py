@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from streamlab.options import schema
 from tests.servers import ROOT, Server, free_port
 
 TRICKY = "Hi 你好 🙂\nline 2"
@@ -54,3 +55,20 @@ def test_chat_says_when_no_server_is_running() -> None:
     result = chat(f"http://127.0.0.1:{free_port()}", "Hi")
     assert result.returncode == 1
     assert "cannot reach StreamLab" in result.stderr and "Is it running?" in result.stderr
+
+
+def test_chat_offers_every_stream_option_the_server_has() -> None:
+    """The options come from the same schema the server validates with: none can be missing."""
+    result = subprocess.run([sys.executable, "-m", "flask", "chat", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert all(f"--{option.name.replace('_', '-')} " in result.stdout for option in schema())
+
+
+def test_chat_shows_an_error_frame_and_stops(gunicorn_server: Server) -> None:
+    result = chat(gunicorn_server.url, "abc", "--model", "echo", "--delay", "0", "--error-at", "2")
+    assert (result.returncode, result.stdout) == (0, "a\n")
+    assert "error from the stream: simulated error at chunk 2" in result.stderr
+
+
+def test_chat_raw_shows_heartbeats(gunicorn_server: Server) -> None:
+    result = chat(gunicorn_server.url, "ab", "--model", "echo", "--delay", "300", "--heartbeat", "0.1", "--raw")
+    assert result.stdout.count(": ping") >= 2

@@ -6,7 +6,7 @@ import pytest
 
 from streamlab.conversation import parse_conversation
 from streamlab.errors import InputError
-from streamlab.options import CHOICES, StreamOptions, parse_options
+from streamlab.options import CHOICES, NUMBERS, StreamOptions, parse_options, schema
 
 
 def test_defaults_are_the_first_value_of_each_table() -> None:
@@ -89,3 +89,13 @@ def test_bad_conversation_names_its_field(values: dict[str, object], field: str,
 
 def test_exactly_4000_characters_is_allowed() -> None:
     assert len(parse_conversation({"message": "你" * 4000}, ("message",)).prompt) == 4000
+
+
+def test_the_schema_describes_every_option_from_the_tables_that_implement_it() -> None:
+    options = {option.name: option for option in schema()}
+    assert list(options) == [field.name for field in fields(StreamOptions)]
+    for name, table in CHOICES.items():
+        assert (options[name].values, options[name].number) == (tuple(table), None)
+    for name, number in NUMBERS.items():
+        assert (options[name].values, options[name].number) == ((), number)
+    assert all(option.help and option.default == getattr(StreamOptions(), option.name) for option in schema())

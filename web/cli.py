@@ -8,14 +8,15 @@ import http.client
 import json
 import sys
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import click
+from click.decorators import FC
 from flask import Flask
 
 from streamlab.decoder import Decoder, Message
-from streamlab.frames import END_SIGNALS, FRAMES, IDS
-from streamlab.models import CHUNKERS, MODELS
+from streamlab.options import Option, schema
 
 MAX_RECONNECTS = 100
 CONTROL = {code: f"\\x{code:02x}" for code in [*range(32), 127]}  # shown escaped in --raw
@@ -72,17 +73,31 @@ def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: fl
         connection.close()
 
 
+def click_option(option: Option) -> Callable[[FC], FC]:
+    """Offer one stream option as a command-line option, with its values or range and its help."""
+    flag = "--" + option.name.replace("_", "-")
+    if option.values:
+        return click.option(flag, type=click.Choice(option.values), default=option.default, show_default=True,
+                            help=option.help)
+    assert option.number is not None
+    low, high = option.number.low, option.number.high
+    kind = click.IntRange(int(low), int(high)) if option.number.whole else click.FloatRange(low, high)
+    return click.option(flag, type=kind, default=option.default, show_default=option.default is not None,
+                        help=f"{option.help} ({option.number.unit})")
+
+
+def stream_options(command: FC) -> FC:
+    """Add every stream option StreamLab has: the same schema the server validates with."""
+    for option in reversed(schema()):
+        command = click_option(option)(command)
+    return command
+
+
 @click.command("chat")
 @click.argument("prompt")
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True, envvar="STREAMLAB_URL",
               help="StreamLab's address.")
-@click.option("--model", type=click.Choice(list(MODELS)), default="tutor", show_default=True)
-@click.option("--chunk", type=click.Choice(list(CHUNKERS)), default="char", show_default=True)
-@click.option("--delay", type=click.IntRange(0, 5000), default=100, show_default=True, help="ms between chunks")
-@click.option("--frame", type=click.Choice(list(FRAMES)), default="plain", show_default=True)
-@click.option("--end", type=click.Choice(list(END_SIGNALS)), default="sentinel", show_default=True)
-@click.option("--ids", type=click.Choice(list(IDS)), default="on", show_default=True)
-@click.option("--drop-after", type=click.IntRange(1), default=None, help="fault: hang up every N chunks")
+@stream_options
 @click.option("--raw", is_flag=True, help="Show the lines on the wire, with ms since the request.")
 def chat(prompt: str, url: str, raw: bool, **options: object) -> None:
     """Stream a reply to PROMPT from a running StreamLab."""
