@@ -34,6 +34,14 @@ class Server:
     process: subprocess.Popen[bytes]
     output: IO[bytes]  # what the server printed (its log), in a temporary file
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def connect(self, timeout: float = 30) -> socket.socket:
+        """Open a plain socket to the server, for requests no HTTP client would send."""
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
     def log(self) -> str:
         """Return everything the server has printed so far."""
         self.output.seek(0)
@@ -103,8 +111,7 @@ def start_server(
 
 def open_raw_stream(server: Server, query: str) -> socket.socket:
     """Start a stream on a plain socket, so a test can drop it the way a network would."""
-    host, port = server.url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)))
+    sock = server.connect()
     sock.sendall(f"GET /stream?prompt=abcdefghijklmnopqrstuvwxyz&model=echo&{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert sock.recv(4096).startswith(b"HTTP/1.1 200")
     return sock

@@ -42,17 +42,13 @@ def shared(request: pytest.FixtureRequest) -> Server:
     return request.getfixturevalue(request.param)
 
 
-def port(server: Server) -> str:
-    return server.url.rsplit(":", 1)[1]
-
-
 def classmates_worst_gap(server: Server, abuse: Callable[[], object], watchers: int = 10) -> float:
     """Run ordinary streams (50 events at 100 ms) while abuse() runs; return their worst gap in ms.
 
     The classmates run in a process of their own (bench/load.py), so the measuring client never
     waits for the GIL behind the abusive one: a gap is the server's doing.
     """
-    command = [*LOAD, "--port", port(server), "-n", str(watchers), "--ramp", "0"]
+    command = [*LOAD, "--port", str(server.port), "-n", str(watchers), "--ramp", "0"]
     watching = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     time.sleep(0.8)  # the classmates are mid-stream when the abuse starts
     abuse()
@@ -69,7 +65,7 @@ def concurrently(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
 def test_twenty_zero_delay_streams_leave_classmates_their_cadence(shared: Server) -> None:
     """delay=0 streams never yielded: 20 of them gave classmates on the worker 760 ms gaps."""
     path = "/stream?model=echo&delay=0&prompt=" + "x" * 4000
-    abuse = [*LOAD, "--port", port(shared), "-n", "20", "--ramp", "0", "--path", path]
+    abuse = [*LOAD, "--port", str(shared.port), "-n", "20", "--ramp", "0", "--path", path]
     assert classmates_worst_gap(shared, lambda: subprocess.run(abuse, check=True, capture_output=True, timeout=120)) < WORST_GAP_MS
     assert shared.wait_for_open_streams(0) == 0
 
@@ -88,8 +84,7 @@ def test_long_sentence_requests_leave_classmates_their_cadence(shared: Server) -
 
 def close_on_done(server: Server, query: str) -> bytes:
     """Read a stream on a raw socket and hang up the moment `[DONE]` arrives, as a page calling es.close() does."""
-    host, number = server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(number)), timeout=10) as sock:
+    with server.connect(timeout=10) as sock:
         sock.sendall(f"GET /stream?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         received = b""
         while b"data: [DONE]\n\n" not in received and (data := sock.recv(65536)):
@@ -110,8 +105,7 @@ def test_clients_that_hang_up_on_done_never_leak_a_count(name: str) -> None:
 
 def send_long_request_line(server: Server, megabytes: int) -> bytes:
     """Send `GET /healthz?x=aaaa...` as fast as the socket takes it; return the status line."""
-    host, number = server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(number)), timeout=30) as sock:
+    with server.connect() as sock:
         try:
             sock.sendall(b"GET /healthz?x=" + b"a" * (megabytes << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
@@ -156,8 +150,7 @@ def test_a_reload_with_more_workers_than_the_old_slots_keeps_serving_and_countin
 
 def raw_request(server: Server, head: bytes, pieces: list[bytes] = [], pause: float = 0.0) -> tuple[int, bytes]:  # noqa: B006
     """Send a request head, then each piece of body after `pause` s; return the status and the body."""
-    host, number = server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(number)), timeout=30) as sock:
+    with server.connect() as sock:
         sock.sendall(head)
         with contextlib.suppress(OSError):  # the server may answer and hang up before the last piece
             for piece in pieces:
@@ -305,11 +298,10 @@ def test_gunicorn_raises_its_soft_open_files_limit_to_the_hard_one() -> None:
 def test_with_few_file_descriptors_extra_streams_get_503_not_silence() -> None:
     """Under `ulimit -n 1024` the excess clients waited unanswered in the listen queue."""
     with start_server("gunicorn", ["--workers", "1"], open_files=(256, 256)) as server:
-        host, number = server.url.removeprefix("http://").split(":")
         sockets, statuses = [], []
         try:
             for _ in range(260):
-                sock = socket.create_connection((host, int(number)), timeout=10)
+                sock = server.connect(timeout=10)
                 sockets.append(sock)
                 sock.sendall(b"GET /stream?prompt=abcdefghij&model=echo&delay=2000 HTTP/1.1\r\nHost: x\r\n\r\n")
                 statuses.append(sock.recv(4096).split(b" ", 2)[1])  # a timeout here is the silence

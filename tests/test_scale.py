@@ -22,7 +22,7 @@ from tests.servers import ROOT, Server, open_raw_stream, start_server
 
 def test_300_concurrent_streams_all_arrive_exact(gunicorn_server: Server) -> None:
     """A smoke run of the benchmark's client: 300 streams of a 50-character echo at 100 ms."""
-    port = gunicorn_server.url.rsplit(":", 1)[1]
+    port = str(gunicorn_server.port)
     command = [sys.executable, str(ROOT / "bench" / "load.py"), "--port", port, "-n", "300"]
     result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, timeout=120).stdout)
     assert (result["exact"], result["errors"]) == (300, {})
