@@ -215,11 +215,11 @@ def test_presets_and_url_state_round_trip(page: Page, gunicorn_server: Server) -
         assert page.evaluate("document.documentElement.classList.contains('large')")
     page.locator("text=reconnect with ids vs without").click()
     assert [settings["ids"] for settings in pane_settings(page)] == ["on", "off"]
-    expect(pane(page, 1).locator("summary")).to_have_text("plain · end sentinel · ids off · char · 100 ms · retry 500 ms · drop after 15")
+    expect(pane(page, 1).locator("summary")).to_have_text("char · 100 ms · plain · end sentinel · ids off · retry 500 ms · drop after 15")
     page.locator("#add-pane").click()
     pane(page, 2).locator("summary").click()  # the options fold under a one-line summary
     pane(page, 2).locator("select[name=frame]").select_option("json")
-    expect(pane(page, 2).locator("summary")).to_have_text("json · end sentinel · ids on · char · 100 ms")
+    expect(pane(page, 2).locator("summary")).to_have_text("char · 100 ms · json · end sentinel · ids on")
     page.goto(page.url)
     assert pane_settings(page)[2]["frame"] == "json"
     screenshot(page, "large-text")
@@ -275,3 +275,15 @@ def test_cross_origin_eventsources_the_browser_refuses_leave_no_stream_counted(p
     )
     assert states == [2] * 40  # CLOSED: the browser refused every one
     assert flask_server.wait_for_open_streams(0) == 0
+
+
+def test_every_option_of_the_schema_has_a_control_and_works(page: Page, gunicorn_server: Server) -> None:
+    """The controls come from the server's schema: heartbeat, missing from the page before, is there."""
+    open_classroom(page, gunicorn_server, ["transport:post,heartbeat:0.1,delay:300", "heartbeat:0.1,delay:300"], prompt="ab")
+    for name in ["chunk", "delay", "frame", "end", "ids", "retry", "heartbeat", "drop_after", "error_at", "stall"]:
+        expect(pane(page, 0).locator(f"[name={name}]")).to_have_count(1)
+    expect(pane(page, 0).locator("summary")).to_have_text("char · 300 ms · plain · end sentinel · ids on · heartbeat 0.1 s")
+    send(page)
+    wait_finished(page)
+    expect(pane(page, 0).locator("[data-role=wire]")).to_contain_text(": ping")  # fetch shows comments
+    assert text_of(page, 0) == text_of(page, 1) == "ab"

@@ -2,12 +2,21 @@
 
 from flask import Blueprint, Response, render_template
 
-from streamlab.options import CHOICES
+from streamlab.options import Option, schema
 
 bp = Blueprint("pages", __name__)
 
-# The valid values of each option, for the page's menus: the same tables the server validates with.
-PAGE_CHOICES = {name: list(table) for name, table in CHOICES.items()}
+
+def for_the_page(option: Option) -> dict[str, object]:
+    """An option as the page's scripts read it: plain JSON values."""
+    number = option.number
+    return {"name": option.name, "help": option.help, "default": option.default, "values": list(option.values),
+            "low": number and number.low, "high": number and number.high, "unit": number and number.unit,
+            "whole": number is not None and number.whole}
+
+
+# The schema the server validates with: the page builds its menus and boxes from it.
+PAGE_OPTIONS = [for_the_page(option) for option in schema()]
 
 # Only this server's own files: no inline script or style, no other origins, no framing.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -17,7 +26,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 @bp.get("/")
 def classroom() -> str:
     """Show the side-by-side comparison page."""
-    return render_template("index.html", choices=PAGE_CHOICES)
+    return render_template("index.html", options=PAGE_OPTIONS)
 
 
 # On every response: browsers must not guess a type other than the one sent (a JSON error is not

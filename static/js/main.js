@@ -1,10 +1,10 @@
 // The classroom page: one prompt, 2 to 4 panes, presets, and the whole state in the URL.
 import { Pane } from './pane.js';
 import { PRESETS } from './presets.js';
-import { DEFAULT_PANE, MAX_PANES, MIN_PANES, readState, writeState } from './state.js';
+import { MAX_PANES, MIN_PANES, defaultPane, readState, writeState } from './state.js';
 
 const app = document.getElementById('app');
-const choices = JSON.parse(app.dataset.choices); // the server's valid option values
+const options = JSON.parse(app.dataset.options); // the server's option schema
 const template = document.getElementById('pane-template');
 const panesBox = document.getElementById('panes');
 const form = document.getElementById('ask');
@@ -13,14 +13,14 @@ const model = form.elements.model;
 const large = document.getElementById('large');
 let panes = [];
 
-for (const value of choices.model) model.append(new Option(value, value));
+for (const value of options.find((option) => option.name === 'model').values) model.append(new Option(value, value));
 
 function currentState() {
   return { prompt: prompt.value, model: model.value, panes: panes.map((pane) => pane.settings), large: large.checked };
 }
 
 function save() {
-  history.replaceState(null, '', writeState(currentState()));
+  history.replaceState(null, '', writeState(currentState(), options));
   document.documentElement.classList.toggle('large', large.checked); // rem units follow the root
   document.getElementById('add-pane').disabled = panes.length >= MAX_PANES;
   for (const pane of panes) pane.part('remove').disabled = panes.length <= MIN_PANES;
@@ -29,7 +29,7 @@ function save() {
 
 function showPanes(settingsList) {
   for (const pane of panes) pane.stop(); // a finished comparison gives its connections back
-  panes = settingsList.map((settings) => new Pane(template, choices, settings, { onChange: save, onRemove: remove }));
+  panes = settingsList.map((settings) => new Pane(template, options, settings, { onChange: save, onRemove: remove }));
   panesBox.replaceChildren(...panes.map((pane) => pane.root));
   save();
 }
@@ -57,7 +57,7 @@ prompt.addEventListener('keydown', (event) => {
 });
 for (const control of [prompt, model, large]) control.addEventListener('change', save);
 document.getElementById('add-pane').addEventListener('click', () => {
-  showPanes([...panes.map((pane) => pane.settings), { ...DEFAULT_PANE }]);
+  showPanes([...panes.map((pane) => pane.settings), defaultPane(options)]);
 });
 document.getElementById('stop-all').addEventListener('click', () => panes.forEach((pane) => pane.stop()));
 
@@ -68,13 +68,13 @@ for (const preset of PRESETS) {
   button.textContent = preset.title;
   button.dataset.preset = preset.id;
   button.addEventListener('click', () => {
-    showPanes(preset.panes.map((settings) => ({ ...DEFAULT_PANE, ...settings })));
+    showPanes(preset.panes.map((settings) => ({ ...defaultPane(options), ...settings })));
     prompt.focus(); // so Enter sends straight away
   });
   presetBox.append(button);
 }
 
-const state = readState(location.search, choices);
+const state = readState(location.search, options);
 prompt.value = state.prompt;
 model.value = state.model;
 large.checked = state.large;

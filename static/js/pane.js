@@ -2,7 +2,7 @@
 // the reply with a cursor, the frames on the wire, and live figures.
 import { streamWithEventSource } from './eventsource-client.js';
 import { fetchWhole, streamWithFetch } from './fetch-client.js';
-import { DEFAULT_PANE, NUMBERS } from './state.js';
+import { defaultPane, paneOptions } from './state.js';
 
 const MAX_RECONNECTS = 20; // a stream without ids would otherwise start over forever
 const MAX_WIRE_ROWS = 500;
@@ -11,13 +11,12 @@ const ACTIVE = new Set(['connecting', 'streaming', 'reconnecting']);
 const UTF8 = new TextEncoder();
 
 export class Pane {
-  constructor(template, choices, settings, { onChange, onRemove }) {
+  constructor(template, options, settings, { onChange, onRemove }) {
     this.root = template.content.firstElementChild.cloneNode(true);
     this.part = (role) => this.root.querySelector(`[data-role="${role}"]`);
-    for (const select of this.root.querySelectorAll('select[data-choices]')) {
-      for (const value of choices[select.name]) select.append(new Option(value, value));
-    }
-    this.controls = Object.fromEntries(Object.keys(DEFAULT_PANE).map((name) => [name, this.root.querySelector(`[name="${name}"]`)]));
+    this.options = paneOptions(options);
+    this.root.querySelector('.pane-options').append(...this.options.map(optionControl));
+    this.controls = Object.fromEntries(Object.keys(defaultPane(options)).map((name) => [name, this.root.querySelector(`[name="${name}"]`)]));
     for (const [name, control] of Object.entries(this.controls)) {
       control.value = settings[name];
       control.addEventListener('change', () => {
@@ -37,15 +36,17 @@ export class Pane {
     return Object.fromEntries(Object.entries(this.controls).map(([name, control]) => [name, control.value.trim()]));
   }
 
-  // One line that says what this pane does, readable from the back of the room.
+  // One line that says what this pane does, readable from the back of the room:
+  // every choice, the delay always, and any other number that is set.
   summarize() {
     const s = this.settings;
-    const parts = [s.frame, `end ${s.end}`, `ids ${s.ids}`, s.chunk, `${s.delay || 100} ms`];
-    if (s.retry) parts.push(`retry ${s.retry} ms`);
-    if (s.drop_after) parts.push(`drop after ${s.drop_after}`);
-    if (s.error_at) parts.push(`error at ${s.error_at}`);
-    if (s.stall) parts.push(`stall ${s.stall} ms`);
-    this.part('summary').textContent = parts.join(' · ');
+    const parts = this.options.map((option) => {
+      const value = s[option.name] || (option.name === 'delay' ? String(option.default) : '');
+      if (!value) return '';
+      const shown = option.values.length ? value : `${value}${UNITS[option.unit] ?? ''}`;
+      return BARE.has(option.name) ? shown : `${labelOf(option)} ${shown}`;
+    });
+    this.part('summary').textContent = parts.filter(Boolean).join(' · ');
   }
 
   start(prompt, model, sentAt) {
@@ -65,7 +66,7 @@ export class Pane {
         'server, shared by all its tabs: stop other panes or close other StreamLab tabs.'), CONNECTION_HINT_MS);
     }
     const on = this.listener(run);
-    const { url, body } = request(prompt, model, settings);
+    const { url, body } = request(prompt, model, settings, this.options);
     if (settings.transport === 'get') this.client = streamWithEventSource(url, on, { maxReconnects: MAX_RECONNECTS });
     else if (settings.transport === 'post') this.client = streamWithFetch(url, body, on, { maxReconnects: MAX_RECONNECTS });
     else this.client = fetchWhole(url, body, on);
@@ -184,11 +185,38 @@ function contentOf(event, frame) {
   }
 }
 
+const BARE = new Set(['chunk', 'delay', 'frame']); // their values say what they are: "word", "100 ms", "json"
+const UNITS = { milliseconds: ' ms', seconds: ' s' };
+
+function labelOf(option) {
+  return option.name.replaceAll('_', ' ');
+}
+
+// The control for one option: a menu of its values, or a box for a number (empty: the default).
+function optionControl(option) {
+  const label = document.createElement('label');
+  label.title = option.help; // the schema's phrase, as in `flask chat --help`
+  let control;
+  if (option.values.length) {
+    control = document.createElement('select');
+    for (const value of option.values) control.append(new Option(value, value));
+  } else {
+    control = document.createElement('input');
+    control.inputMode = option.whole ? 'numeric' : 'decimal';
+    control.placeholder = option.default === null ? 'off' : String(option.default);
+    control.size = 4;
+  }
+  control.name = option.name;
+  label.append(`${labelOf(option)} `, control);
+  return label;
+}
+
 // GET carries everything in the query string; POST sends JSON, numbers as numbers.
-function request(prompt, model, settings) {
+function request(prompt, model, settings, paneOptions) {
   const options = { model };
+  const numbers = new Set(paneOptions.filter((option) => !option.values.length).map((option) => option.name));
   for (const [name, value] of Object.entries(settings)) {
-    if (name !== 'transport' && value !== '') options[name] = NUMBERS.includes(name) ? Number(value) : value;
+    if (name !== 'transport' && value !== '') options[name] = numbers.has(name) ? Number(value) : value;
   }
   if (settings.transport === 'get') return { url: `/stream?${new URLSearchParams({ prompt, ...options })}` };
   return { url: '/api/chat', body: { message: prompt, ...options } };

@@ -1,48 +1,61 @@
 // The whole page state lives in the URL, so a comparison can be bookmarked and shared:
 //   ?prompt=Hi&model=echo&pane=transport:get&pane=transport:post,frame:json&large=1
-// A pane lists only what differs from DEFAULT_PANE. Unknown or invalid values are dropped.
+// A pane lists only what differs from the defaults. Unknown or invalid values are dropped.
+//
+// options: the server's option schema (streamlab/options.py, schema()), the one list that
+// validation, `flask chat` and this page all read. Each is a choice or a number, e.g.
+//   { name: 'frame', values: ['plain', 'json'], ... }, { name: 'delay', values: [], whole: true, ... }
 
 export const TRANSPORTS = ['get', 'post', 'blocking'];
-export const NUMBERS = ['delay', 'drop_after', 'error_at', 'stall', 'retry'];
-export const DEFAULT_PANE = {
-  transport: 'get', frame: 'plain', end: 'sentinel', ids: 'on', chunk: 'char',
-  delay: '', drop_after: '', error_at: '', stall: '', retry: '',
-};
 export const MIN_PANES = 2;
 export const MAX_PANES = 4;
 export const DEFAULT_PROMPT = 'How does streaming work?';
 
-// choices: the server's valid values per option, e.g. { frame: ['plain', 'json'], ... }
-function valid(name, value, choices) {
-  if (name === 'transport') return TRANSPORTS.includes(value);
-  if (NUMBERS.includes(name)) return /^[0-9]{1,6}$/.test(value);
-  return name in DEFAULT_PANE && (choices[name] ?? []).includes(value);
+// Every option but the model (one for the whole page) is set per pane.
+export function paneOptions(options) {
+  return options.filter((option) => option.name !== 'model');
 }
 
-export function paneFrom(text, choices) {
-  const pane = { ...DEFAULT_PANE };
+// A choice starts at its first value; a number starts empty, which means the server's default.
+export function defaultPane(options) {
+  return Object.fromEntries([['transport', 'get'], ...paneOptions(options).map((option) => [option.name, option.values[0] ?? ''])]);
+}
+
+// Numbers are only checked for shape: the server judges the range and says so (a lesson in itself).
+function valid(name, value, options) {
+  if (name === 'transport') return TRANSPORTS.includes(value);
+  const option = paneOptions(options).find((candidate) => candidate.name === name);
+  if (!option) return false;
+  if (option.values.length) return option.values.includes(value);
+  return (option.whole ? /^[0-9]{1,6}$/ : /^[0-9]{1,6}(\.[0-9]{1,3})?$/).test(value);
+}
+
+export function paneFrom(text, options) {
+  const pane = defaultPane(options);
   for (const pair of text.split(',')) {
     const [name, value = ''] = pair.split(':');
-    if (valid(name, value, choices)) pane[name] = value;
+    if (valid(name, value, options)) pane[name] = value;
   }
   return pane;
 }
 
-export function paneText(pane) {
-  return Object.keys(DEFAULT_PANE)
-    .filter((name) => pane[name] !== DEFAULT_PANE[name])
+export function paneText(pane, options) {
+  const defaults = defaultPane(options);
+  return Object.keys(defaults)
+    .filter((name) => pane[name] !== defaults[name])
     .map((name) => `${name}:${pane[name]}`)
     .join(',');
 }
 
-export function readState(search, choices) {
+export function readState(search, options) {
   const params = new URLSearchParams(search);
-  const panes = params.getAll('pane').slice(0, MAX_PANES).map((text) => paneFrom(text, choices));
-  while (panes.length < MIN_PANES) panes.push({ ...DEFAULT_PANE, transport: TRANSPORTS[panes.length] });
+  const panes = params.getAll('pane').slice(0, MAX_PANES).map((text) => paneFrom(text, options));
+  while (panes.length < MIN_PANES) panes.push({ ...defaultPane(options), transport: TRANSPORTS[panes.length] });
   const model = params.get('model');
+  const models = options.find((option) => option.name === 'model').values;
   return {
     prompt: params.get('prompt') ?? DEFAULT_PROMPT,
-    model: (choices.model ?? []).includes(model) ? model : choices.model?.[0] ?? 'tutor',
+    model: models.includes(model) ? model : models[0],
     panes,
     large: params.get('large') === '1',
   };
@@ -52,9 +65,9 @@ export function readState(search, choices) {
 // longer prompt could not even be loaded again. Such a prompt stays out of the URL; the rest stays in.
 export const MAX_QUERY = 6000;
 
-export function writeState({ prompt, model, panes, large }) {
+export function writeState({ prompt, model, panes, large }, options) {
   const params = new URLSearchParams({ prompt, model });
-  for (const pane of panes) params.append('pane', paneText(pane));
+  for (const pane of panes) params.append('pane', paneText(pane, options));
   if (large) params.set('large', '1');
   if (`?${params}`.length > MAX_QUERY) params.delete('prompt');
   return `?${params}`;
