@@ -35,6 +35,40 @@ class Framing(Protocol):
         """What says the reply is complete (may be nothing at all)."""
         ...
 
+    def ping(self) -> bytes:
+        """A heartbeat, sent while the stream is idle (heartbeats on)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """How an event becomes bytes: any event, and (the hot path) a data event with an optional id."""
+
+    event: Callable[[Event], bytes]
+    data: Callable[[str, str | None], bytes]
+
+    @classmethod
+    def of(cls, write: Callable[[Event], bytes]) -> "Encoder":
+        """An encoder that writes every event, data events included, with write."""
+        return cls(event=write, data=lambda data, event_id: write(Event(data=data, id=event_id)))
+
+
+SSE = Encoder(event=encode, data=data_frame)  # the correct one, with its fast path
+
+
+def with_newline(encoder: Encoder, newline: bytes) -> Encoder:
+    """The same events with other line endings. The encoder writes every line break as LF and keeps
+    none inside a value (data is split into lines, event and id refuse them), so replacing LF is exact."""
+    if newline == b"\n":
+        return encoder
+    return Encoder(event=lambda event: encoder.event(event).replace(b"\n", newline),
+                   data=lambda data, event_id: encoder.data(data, event_id).replace(b"\n", newline))
+
+
+# "Lines must be separated by either a CRLF pair, a single LF, or a single CR": all three are
+# correct, and a client that only splits on "\n\n" fails on the other two.
+NEWLINES: dict[str, bytes] = {"lf": b"\n", "crlf": b"\r\n", "cr": b"\r"}
+
 
 def to_json(value: object) -> str:
     """Serialise as one line, keeping Chinese and emoji readable on the wire."""
@@ -71,27 +105,32 @@ IDS: dict[str, bool] = {"on": True, "off": False}
 
 @dataclass(frozen=True)
 class SSEFraming:
-    """StreamLab's own frames: a payload (plain or json), an end signal, ids on or off, a retry."""
+    """StreamLab's own frames: a payload (plain or json), an end signal, ids on or off, a retry,
+    written by an encoder (the correct one, unless a pitfall swaps in a mistaken one)."""
 
     payload: Payload
     end: Callable[[dict[str, int]], Event | None]
     ids: bool
     retry: int | None = None
+    encoder: Encoder = SSE
 
     def opening(self) -> bytes:
         # A comment, so the client sees the 200 and its headers without waiting a delay.
-        return encode(Event(comment="ok", retry=self.retry))
+        return self.encoder.event(Event(comment="ok", retry=self.retry))
 
     def chunk(self, text: str, number: int) -> bytes:
         # id N = chunks delivered so far, so Last-Event-ID: N resumes with chunk N + 1
-        return data_frame(self.payload.content(text), str(number) if self.ids else None)
+        return self.encoder.data(self.payload.content(text), str(number) if self.ids else None)
 
     def error(self, message: str) -> bytes:
-        return encode(Event(event="error", data=self.payload.error(message)))
+        return self.encoder.event(Event(event="error", data=self.payload.error(message)))
 
     def closing(self, usage: dict[str, int]) -> bytes:
         end = self.end(usage)
-        return b"" if end is None else encode(end)
+        return b"" if end is None else self.encoder.event(end)
+
+    def ping(self) -> bytes:
+        return self.encoder.event(Event(comment="ping"))
 
 
 def sse_framing(frame: str, end: str, ids: str, retry: int | None = None) -> SSEFraming:

@@ -10,11 +10,15 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from streamlab.errors import InputError
-from streamlab.frames import END_SIGNALS, FRAMES, IDS
+from streamlab.frames import END_SIGNALS, FRAMES, IDS, NEWLINES
 from streamlab.models import CHUNKERS, MODELS
+from streamlab.pitfalls import PITFALLS
+
+SPLIT_VALUES = {"off": False, "on": True}  # the table that implements them is streams.SPLITS
 
 CHOICES: dict[str, Mapping[str, object]] = {
     "model": MODELS, "chunk": CHUNKERS, "frame": FRAMES, "end": END_SIGNALS, "ids": IDS,
+    "newline": NEWLINES, "split": SPLIT_VALUES, "pitfall": PITFALLS,
 }
 
 
@@ -53,6 +57,9 @@ class StreamOptions:
     drop_after: int | None = None
     error_at: int | None = None
     stall: int | None = None
+    newline: str = "lf"
+    split: str = "off"
+    pitfall: str = "none"
 
 
 # What each option does, in a phrase: `flask chat --help` and the page show it beside the control.
@@ -68,6 +75,9 @@ HELP: dict[str, str] = {
     "drop_after": "fault: end each response after N chunks",
     "error_at": "fault: an error frame in place of chunk N",
     "stall": "fault: one pause before the middle chunk",
+    "newline": "the line endings on the wire (all three are correct SSE)",
+    "split": "write each event in two pieces, cut inside a character when there is one",
+    "pitfall": "make one classic server mistake on purpose",
 }
 
 

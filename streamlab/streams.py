@@ -6,13 +6,14 @@ late, never the ones after it, so 50 chunks at 100 ms take 5.0 s, not 5 s plus d
 
 import re
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Protocol
 
-from streamlab.frames import Framing, sse_framing
+from streamlab.frames import NEWLINES, Framing, sse_framing, with_newline
 from streamlab.models import Reply
 from streamlab.options import StreamOptions
-from streamlab.sse import PING
+from streamlab.pitfalls import PITFALLS, Frames
 
 
 class Clock(Protocol):
@@ -50,9 +51,10 @@ class FakeClock:
 class Pacer:
     """Wait for each deadline in turn, sending `: ping` comments while the stream is idle."""
 
-    def __init__(self, clock: Clock, heartbeat: float | None) -> None:
+    def __init__(self, clock: Clock, heartbeat: float | None, ping: bytes = b"") -> None:
         self.clock = clock
         self.heartbeat = heartbeat
+        self.ping = ping
         self.deadline = self.last_sent = clock.now()
 
     def sleep(self, seconds: float) -> None:
@@ -73,7 +75,7 @@ class Pacer:
             ping_at = self.last_sent + self.heartbeat
             if ping_at < self.deadline:
                 self.clock.sleep(max(0.0, ping_at - now))
-                yield PING
+                yield self.ping
                 self.sent()
             else:
                 self.clock.sleep(self.deadline - now)
@@ -91,8 +93,41 @@ def never() -> bool:
 
 
 def framing_of(options: StreamOptions) -> Framing:
-    """The framing a request's lesson modes ask for."""
-    return sse_framing(options.frame, options.end, options.ids, options.retry)
+    """The framing a request's lesson modes ask for, with its pitfall (if any) and line endings."""
+    framing = PITFALLS[options.pitfall].framing(sse_framing(options.frame, options.end, options.ids, options.retry))
+    return replace(framing, encoder=with_newline(framing.encoder, NEWLINES[options.newline]))
+
+
+SPLIT_GAP = 0.005  # seconds between the two pieces of a split event
+
+
+def cut(frame: bytes) -> int:
+    """Where to split a frame: just after the first byte of its first multi-byte UTF-8 character,
+    so a decoder must wait for the rest; else in the middle."""
+    for index, byte in enumerate(frame):
+        if byte >= 0xC0:  # the lead byte of a 2-, 3- or 4-byte character
+            return index + 1
+    return len(frame) // 2
+
+
+def split_each(frames: Frames, clock: Clock) -> Frames:
+    """Write every frame in two pieces a few ms apart, as a network or proxy may deliver them."""
+    try:
+        for frame in frames:
+            at = cut(frame)
+            yield frame[:at]
+            clock.sleep(SPLIT_GAP)
+            yield frame[at:]
+    finally:
+        frames.close()
+
+
+def whole(frames: Frames, clock: Clock) -> Frames:
+    return frames
+
+
+# Transport shaping: correct server behaviour that a client must handle.
+SPLITS: dict[str, Callable[[Frames, Clock], Frames]] = {"off": whole, "on": split_each}
 
 
 def stream(
@@ -102,19 +137,34 @@ def stream(
     clock: Clock,
     stopping: Callable[[], bool] = never,
     framing: Framing | None = None,
-) -> Generator[bytes, None, None]:
-    """Yield the wire bytes of reply from chunk resume + 1 to the end, each when it is due.
+) -> Frames:
+    """Yield the wire bytes of reply from chunk resume + 1 to the end, as the options shape them.
 
-    The framing says what the bytes look like (by default, the one the options ask for); this
-    function says when each is sent: pacing, heartbeats, resume and the faults, for every framing.
+    The framing says what the bytes look like (by default, the one the options ask for), paced()
+    says when each is sent, and the pitfall and `split` say how they are written.
+    """
+    frames = paced(reply, options, resume, clock, stopping, framing or framing_of(options))
+    return SPLITS[options.split](PITFALLS[options.pitfall].frames(frames), clock)
+
+
+def paced(
+    reply: Reply,
+    options: StreamOptions,
+    resume: int,
+    clock: Clock,
+    stopping: Callable[[], bool],
+    framing: Framing,
+) -> Frames:
+    """Yield the framed parts of reply from chunk resume + 1 to the end, each when it is due.
+
+    This is the one place for pacing, heartbeats, resume and the faults, for every framing.
     When stopping() turns true (the server is shutting down), the response ends at the next
     tick without an end signal, like a dropped connection: the client resumes elsewhere.
     """
-    framing = framing or framing_of(options)
     frame, last = framing.chunk, reply.count  # looked up once: the loop is the hot path
     stall_before = last // 2 + 1 if options.stall else None
     delay = options.delay / 1000
-    pacer = Pacer(clock, options.heartbeat)
+    pacer = Pacer(clock, options.heartbeat, framing.ping())
     yield framing.opening()
     sent = 0
     for number, chunk in enumerate(reply.chunks(resume), start=resume + 1):

@@ -128,12 +128,28 @@ WIRE_ROWS = re.findall(r"^\| (`[^`]*`|\(nothing\)) \| `([^`]*)`", section("### O
 @pytest.mark.parametrize(("query", "wire"), WIRE_ROWS, ids=[query for query, _ in WIRE_ROWS])
 def test_wire_table_shows_the_exact_bytes(client: FlaskClient, query: str, wire: str) -> None:
     extra = "" if query == "(nothing)" else "&" + query.strip("`")
-    assert client.get(f"/stream?prompt=Hi&model=echo{extra}").data == wire.replace("\\n", "\n").encode()
+    assert client.get(f"/stream?prompt=Hi&model=echo{extra}").data == unescape(wire)
+
+
+def unescape(shown: str) -> bytes:
+    return shown.replace("\\n", "\n").replace("\\r", "\r").encode()
+
+
+PITFALL_ROWS = re.findall(r"^\| `([a-z0-9-]+)` \| ([^|]+) \| `([^`]*)`", section("### The pitfall lab"), re.MULTILINE)
+PROMPTS = {"`Hi`": "Hi", "`a` + LF": "a\n", "space + `a`": " a"}
+
+
+@pytest.mark.parametrize(("pitfall", "prompt", "wire"), PITFALL_ROWS, ids=[pitfall for pitfall, _, _ in PITFALL_ROWS])
+def test_pitfall_table_shows_the_exact_bytes(client: FlaskClient, pitfall: str, prompt: str, wire: str) -> None:
+    response = client.get("/stream", query_string={"model": "echo", "prompt": PROMPTS[prompt], "pitfall": pitfall})
+    assert response.data == unescape(wire)
 
 
 def test_wire_table_has_a_row_for_every_mode() -> None:
     """Every option but the model appears in a row, and every value of each mode other than its default."""
-    queries = " ".join(query for query, _ in WIRE_ROWS)
+    pitfalls = section("### The pitfall lab")
+    assert all(f"`{name}`" in pitfalls for name in list(CHOICES["pitfall"])[1:])
+    queries = " ".join(query for query, _ in WIRE_ROWS) + " ".join(f"pitfall={name}" for name in CHOICES["pitfall"])
     for name in StreamOptions.__dataclass_fields__:
         if name in CHOICES and name != "model":
             assert all(f"{name}={value}" in queries for value in list(CHOICES[name])[1:]), name
@@ -148,4 +164,4 @@ def test_option_table_matches_the_code() -> None:
     assert [name for name, _ in OPTION_ROWS] == [field for field in StreamOptions.__dataclass_fields__]
     for name, values in OPTION_ROWS:
         if name in CHOICES:
-            assert re.findall(r"`(\w+)`", values) == list(CHOICES[name])
+            assert re.findall(r"`([\w-]+)`", values) == list(CHOICES[name])

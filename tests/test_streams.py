@@ -15,18 +15,7 @@ from streamlab.options import StreamOptions
 from streamlab.sse import PING
 from streamlab.streams import FakeClock, duration, resume_point, stream
 from tests.cases import normalise
-
-
-def run(text: str, resume: int = 0, clock: FakeClock | None = None, **options: Any) -> list[tuple[float, bytes]]:
-    """Stream an echo of text; return each frame with the clock time it was yielded at."""
-    clock = clock or FakeClock()
-    opts = StreamOptions(model="echo", **options)
-    answer = reply(Conversation(text), opts.model, opts.chunk)
-    return [(clock.now(), frame) for frame in stream(answer, opts, resume, clock)]
-
-
-def wire(text: str, resume: int = 0, **options: Any) -> bytes:
-    return b"".join(frame for _, frame in run(text, resume, **options))
+from tests.wire import run, wire
 
 
 def test_default_wire_bytes() -> None:
@@ -204,6 +193,9 @@ class CountingFraming:
     def closing(self, usage: dict[str, int]) -> bytes:
         return f"end {usage['reply_chunks']}\n".encode()
 
+    def ping(self) -> bytes:
+        return b"ping\n"
+
 
 @pytest.mark.parametrize(
     ("options", "resume", "expected", "seconds"),
@@ -213,6 +205,7 @@ class CountingFraming:
         pytest.param({"drop_after": 1}, 0, b"open\n1=a\n", 0.1, id="dropped"),
         pytest.param({"error_at": 2}, 0, b"open\n1=a\nerror simulated error at chunk 2\nend 3\n", 0.2, id="error"),
         pytest.param({"stall": 500}, 0, b"open\n1=a\n2=b\n3=c\nend 3\n", 0.8, id="stall"),
+        pytest.param({"heartbeat": 0.06}, 0, b"open\nping\n1=a\nping\n2=b\nping\n3=c\nend 3\n", 0.3, id="its-own-ping"),
     ],
 )
 def test_any_framing_gets_the_same_pacing_resume_and_faults(

@@ -19,7 +19,8 @@ from streamlab.errors import InputError
 from streamlab.frames import Framing
 from streamlab.models import Reply
 from streamlab.options import StreamOptions
-from streamlab.streams import duration, framing_of, stream, wait
+from streamlab.pitfalls import PITFALLS
+from streamlab.streams import duration, stream, wait
 from web.open_streams import OpenStreams
 
 FDS_KEPT_FREE = 64  # file descriptors a process keeps for everything that is not a stream
@@ -85,6 +86,25 @@ class CountedBody:
         self.release()
 
 
+class UncleanBody(CountedBody):
+    """The pitfall `no-cleanup`: when the client leaves, the stream goes on producing for nobody.
+
+    This is what a server does when the work runs apart from the response (a thread or task
+    feeding a queue) and nothing stops it: it costs CPU, memory and, behind a real model, money.
+    Here it runs until the reply would have ended (or the server shuts down), then is counted out.
+    """
+
+    def close(self) -> None:
+        threading.Thread(target=self.finish_for_nobody, daemon=True).start()  # a greenlet under gevent
+
+    def finish_for_nobody(self) -> None:
+        try:
+            for _ in self.frames:
+                pass
+        finally:
+            self.release()
+
+
 def admit() -> OpenStreams:
     """Return the counter if one more stream fits, else refuse it with 503 and Retry-After.
 
@@ -104,17 +124,19 @@ def admit() -> OpenStreams:
 def event_stream(answer: Reply, options: StreamOptions, resume: int, framing: Framing | None = None) -> Response:
     """Stream answer from chunk resume + 1, or answer 204 when that is already past the end.
 
-    The framing is the lesson modes' by default; an API format passes its own.
+    The framing is the lesson modes' by default; an API format passes its own. A pitfall may
+    change what the server does around the stream: no 204, no cleanup.
     """
     check_duration(answer, options)
-    if resume >= answer.count and resume > 0:
+    pitfall = PITFALLS[options.pitfall]
+    if resume >= answer.count and resume > 0 and pitfall.stops_finished:
         return Response(status=204)  # tells EventSource to stop reconnecting
     counter = admit()
     stopping = current_app.extensions["streamlab.stopping"].is_set
-    framing = framing or framing_of(options)
     frames = stream(answer, options, resume, current_app.config["STREAM_CLOCK"], stopping, framing)
+    body = CountedBody(frames, counter) if pitfall.cleans_up else UncleanBody(frames, counter)
     # direct_passthrough hands the body to the server as it is: no per-event re-wrapping.
-    return Response(CountedBody(frames, counter), headers=SSE_HEADERS, direct_passthrough=True)
+    return Response(body, headers=SSE_HEADERS, direct_passthrough=True)
 
 
 def answer_whole(answer: Reply, options: StreamOptions) -> dict[str, object]:
