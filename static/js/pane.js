@@ -36,13 +36,13 @@ export class Pane {
     return Object.fromEntries(Object.entries(this.controls).map(([name, control]) => [name, control.value.trim()]));
   }
 
-  // One line that says what this pane does, readable from the back of the room:
-  // every choice, the delay always, and any other number that is set.
+  // One line that says what this pane does, readable from the back of the room: the lesson
+  // modes always, and any other option that differs from its default (a pitfall, a fault).
   summarize() {
     const s = this.settings;
     const parts = this.options.map((option) => {
       const value = s[option.name] || (option.name === 'delay' ? String(option.default) : '');
-      if (!value) return '';
+      if (!value || (!ALWAYS.has(option.name) && value === option.values[0])) return '';
       const shown = option.values.length ? value : `${value}${UNITS[option.unit] ?? ''}`;
       return BARE.has(option.name) ? shown : `${labelOf(option)} ${shown}`;
     });
@@ -185,6 +185,7 @@ function contentOf(event, frame) {
   }
 }
 
+const ALWAYS = new Set(['chunk', 'delay', 'frame', 'end', 'ids']);
 const BARE = new Set(['chunk', 'delay', 'frame']); // their values say what they are: "word", "100 ms", "json"
 const UNITS = { milliseconds: ' ms', seconds: ' s' };
 
