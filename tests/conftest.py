@@ -1,3 +1,3 @@
 """Load the shared fixtures (tests/fixtures.py), the same plugin the lessons' graders load."""
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.browser"]

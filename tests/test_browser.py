@@ -1,79 +1,11 @@
 """The classroom page in real headless Chromium, against a real gunicorn + gevent server."""
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlencode
-
 import pytest
-from playwright.sync_api import Browser, Dialog, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 from playwright.sync_api import Response as PageResponse
 
-from tests.servers import ROOT, Server
-
-CHROMIUM = os.environ.get("STREAMLAB_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-ARTIFACTS = ROOT / "test-artifacts"
-FINISHED = "['done', 'closed', 'error', 'stopped']"
-TEXT = "Hi 你好，世界 🙂\nline 2,  spaced"
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():  # a failure, never a skip: `bash scripts/test` installs it as root
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `apt-get install chromium` or set STREAMLAB_CHROMIUM")
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], "the page threw"
-
-
-def open_classroom(page: Page, server: Server, panes: list[str], prompt: str = TEXT, model: str = "echo") -> None:
-    query = urlencode([("prompt", prompt), ("model", model), *[("pane", pane) for pane in panes]])
-    page.goto(f"{server.url}/?{query}")
-    expect(page.locator(".pane")).to_have_count(len(panes))
-
-
-def send(page: Page) -> None:
-    page.locator("textarea[name=prompt]").press("Enter")
-
-
-def wait_finished(page: Page, timeout: float = 30_000) -> None:
-    page.wait_for_function(f"() => [...document.querySelectorAll('.pane')].every(p => {FINISHED}.includes(p.dataset.state))", timeout=timeout)
-
-
-def pane(page: Page, index: int) -> Locator:
-    return page.locator(".pane").nth(index)
-
-
-def text_of(page: Page, index: int) -> str:
-    return pane(page, index).locator("[data-role=text]").text_content() or ""
-
-
-def figure(page: Page, index: int, name: str) -> str:
-    return pane(page, index).locator(f"[data-figure={name}]").text_content() or ""
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png")
+from tests.browser import TEXT, figure, open_classroom, pane, pane_settings, screenshot, send, text_of, wait_finished
+from tests.servers import Server
 
 
 def test_get_and_post_panes_with_different_framings_show_the_exact_reply(page: Page, gunicorn_server: Server) -> None:
@@ -200,19 +132,28 @@ def test_blocking_shows_nothing_until_the_whole_reply_is_ready(page: Page, gunic
 
 def test_presets_and_url_state_round_trip(page: Page, gunicorn_server: Server) -> None:
     page.goto(gunicorn_server.url + "/")
+    page.locator("#large").check()
+    comparisons = page.locator("#presets button").all()
+    pitfalls = page.locator("#pitfall-presets option[value]:not([value=''])").all_inner_texts()
+    assert len(comparisons) == 6 and len(pitfalls) == 14
+    choices: list[Locator | str] = [*comparisons, *pitfalls]
+    for choice in choices:
+        if isinstance(choice, str):
+            page.locator("#pitfall-presets").select_option(label=choice)
+        else:
+            page.locator("textarea[name=prompt]").fill("Round trip 你好")
+            choice.click()
+        expect(page.locator("textarea[name=prompt]")).to_be_focused()  # Enter sends right away
+        shown = (pane_settings(page), page.locator("textarea[name=prompt]").input_value(),
+                 page.locator("select[name=model]").input_value(), page.locator("#watch").inner_text())
+        expect(page.locator("#watch")).to_be_visible()  # every comparison says what to watch
+        page.goto(page.url)
+        again = (pane_settings(page), page.locator("textarea[name=prompt]").input_value(),
+                 page.locator("select[name=model]").input_value(), page.locator("#watch").inner_text())
+        assert again == shown, choice
+        assert page.evaluate("document.documentElement.classList.contains('large')")
     page.locator("textarea[name=prompt]").fill("Round trip 你好")
     page.locator("select[name=model]").select_option("echo")
-    page.locator("#large").check()
-    for preset in page.locator("#presets button").all():
-        preset.click()
-        expect(page.locator("textarea[name=prompt]")).to_be_focused()  # Enter sends right away
-        shown = pane_settings(page)
-        url = page.url
-        page.goto(url)
-        assert pane_settings(page) == shown, preset.text_content()
-        assert page.locator("textarea[name=prompt]").input_value() == "Round trip 你好"
-        assert page.locator("select[name=model]").input_value() == "echo"
-        assert page.evaluate("document.documentElement.classList.contains('large')")
     page.locator("text=reconnect with ids vs without").click()
     assert [settings["ids"] for settings in pane_settings(page)] == ["on", "off"]
     expect(pane(page, 1).locator("summary")).to_have_text("char · 100 ms · plain · end sentinel · ids off · retry 500 ms · drop after 15")
@@ -223,11 +164,6 @@ def test_presets_and_url_state_round_trip(page: Page, gunicorn_server: Server) -
     page.goto(page.url)
     assert pane_settings(page)[2]["frame"] == "json"
     screenshot(page, "large-text")
-
-
-def pane_settings(page: Page) -> list[dict[str, str]]:
-    return page.evaluate("""() => [...document.querySelectorAll('.pane')].map(p =>
-        Object.fromEntries([...p.querySelectorAll('select, input')].map(c => [c.name, c.value])))""")
 
 
 def test_the_six_connection_limit_is_explained_instead_of_hanging(browser: Browser, gunicorn_server: Server) -> None:

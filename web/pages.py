@@ -1,8 +1,9 @@
 """The classroom page, served with a Content-Security-Policy that allows no inline script."""
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
 from streamlab.options import Option, schema
+from web.i18n import STRINGS, language_of
 
 bp = Blueprint("pages", __name__)
 
@@ -24,9 +25,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 
 
 @bp.get("/")
-def classroom() -> str:
-    """Show the side-by-side comparison page."""
-    return render_template("index.html", options=PAGE_OPTIONS)
+def classroom() -> Response:
+    """Show the side-by-side comparison page, in the language the class reads."""
+    language = language_of(request)
+    page = render_template("index.html", options=PAGE_OPTIONS, lang=language, t=STRINGS[language])
+    return Response(page, headers={"Vary": "Accept-Language", "Content-Language": language})
 
 
 # On every response: browsers must not guess a type other than the one sent (a JSON error is not

@@ -1,19 +1,33 @@
 // GET + EventSource: the browser parses the frames and reconnects by itself.
-// `on` receives: opened(), frame(frame), reconnecting(lastEventId), finished(kind, message).
-// Returns { stop }. Frames are rebuilt from what EventSource reports: it never shows comments.
+// `on` receives: opened(), frame(frame), reconnecting(lastEventId), finished(kind, reason, detail).
+// kind is done, closed, error or stopped; reason is a word saying why (sentinel, end-event,
+// error-frame, ...), which the page puts into the class's language. Returns { stop }.
+// Frames are rebuilt from what EventSource reports: it never shows comments.
+//
+// Pages get EventSource wrong in two places, so those are the client's `parts`:
+// listen() wires the handlers, atEnd() is what the page does once the end signal arrives.
+// static/js/pitfalls/ holds the broken versions, each beside this correct one.
 
-export function streamWithEventSource(url, on, { maxReconnects = 20 } = {}) {
+export const CORRECT = {
+  listen(source, { message, end, error }) {
+    source.onmessage = message; // events without an `event:` line, [DONE] included
+    source.addEventListener('end', end); // a named event never reaches onmessage
+    source.addEventListener('error', error); // connection trouble AND a server's `event: error`
+  },
+  atEnd(source) {
+    source.close(); // without close(), EventSource reconnects once the server closes the response
+  },
+};
+
+export function streamWithEventSource(url, on, { maxReconnects = 20, parts = CORRECT } = {}) {
   const source = new EventSource(url);
   let opened = false;
   let reconnects = 0;
   let lastId = '';
-  let finished = false;
 
-  const finish = (kind, message) => {
-    if (finished) return;
-    finished = true;
-    source.close(); // without close(), EventSource would reconnect after every end
-    on.finished(kind, message);
+  const close = (kind, reason, detail) => {
+    source.close();
+    on.finished(kind, reason, detail);
   };
 
   const report = (event) => {
@@ -21,38 +35,46 @@ export function streamWithEventSource(url, on, { maxReconnects = 20 } = {}) {
     lastId = event.lastEventId;
   };
 
+  const ended = (reason) => {
+    on.finished('done', reason);
+    parts.atEnd(source);
+  };
+
   source.onopen = () => {
     opened = true;
     on.opened();
   };
 
-  source.onmessage = (event) => {
-    report(event);
-    if (event.data === '[DONE]') finish('done', 'the server sent [DONE]; the page called close()');
-  };
-
-  source.addEventListener('end', (event) => {
-    report(event);
-    finish('done', 'the server sent an end event; the page called close()');
-  });
-
-  // `error` fires for connection trouble AND for a server's `event: error` frame.
-  source.addEventListener('error', (event) => {
-    if (event instanceof MessageEvent) {
+  parts.listen(source, {
+    message(event) {
       report(event);
-      finish('error', `the server sent an error frame: ${errorText(event.data)}`);
-    } else if (source.readyState === EventSource.CONNECTING) {
-      reconnects += 1;
-      if (reconnects > maxReconnects) finish('stopped', `stopped after ${maxReconnects} reconnects`);
-      else on.reconnecting(lastId); // the browser will send this as Last-Event-ID
-    } else if (!opened) {
-      explainFailure(url).then((message) => finish('error', message));
-    } else {
-      finish('closed', 'the reconnect got no stream back (StreamLab answers 204 once a stream is complete)');
-    }
+      if (event.data === '[DONE]') ended('sentinel');
+    },
+    end(event) {
+      report(event);
+      ended('end-event');
+    },
+    error(event) {
+      if (event instanceof MessageEvent) {
+        report(event);
+        close('error', 'error-frame', errorText(event.data));
+      } else if (source.readyState === EventSource.CONNECTING) {
+        reconnects += 1;
+        if (reconnects > maxReconnects) close('stopped', 'reconnect-limit', String(maxReconnects));
+        else on.reconnecting(lastId); // the browser will send this as Last-Event-ID
+      } else if (!opened) {
+        explainFailure(url).then(([reason, detail]) => on.finished('error', reason, detail));
+      } else {
+        on.finished('closed', 'no-stream'); // a reconnect got 204 (or no stream at all)
+      }
+    },
   });
 
-  return { stop: () => finish('stopped', 'stopped: the page called es.close()') };
+  return {
+    stop: () => {
+      if (source.readyState !== EventSource.CLOSED) close('stopped', 'es-close');
+    },
+  };
 }
 
 // What the wire most likely carried for this event, for the wire view.
@@ -73,25 +95,23 @@ export function errorText(data) {
 }
 
 // EventSource hides the status and body of a failed request; ask again with fetch to read them.
+// Returns [reason, detail].
 async function explainFailure(url) {
   try {
     const response = await fetch(url);
     if (response.ok) {
       await response.body?.cancel();
-      return 'the connection failed';
+      return ['connection-failed', ''];
     }
     const text = await response.text();
     try {
-      return `${response.status}: ${JSON.parse(text).error.message}`;
+      return ['status', `${response.status}: ${JSON.parse(text).error.message}`];
     } catch {
       // Refused before StreamLab saw it (gunicorn or a proxy answers in HTML), most often a URL too long.
-      if (response.status === 414) return `414: ${TOO_LONG}`;
-      return `${response.status} ${response.statusText}`;
+      if (response.status === 414) return ['url-too-long', '414'];
+      return ['status', `${response.status} ${response.statusText}`];
     }
   } catch {
-    return 'cannot reach the server';
+    return ['unreachable', ''];
   }
 }
-
-const TOO_LONG = 'the URL is too long: a GET request line may be at most 8,190 bytes (about 900 Chinese '
-  + 'characters of prompt). EventSource can only GET: send long prompts with a POST pane';

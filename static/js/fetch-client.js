@@ -1,11 +1,19 @@
 // POST + fetch: the page reads the bytes itself and parses them with EventStreamDecoder.
 // After a drop it reconnects the way EventSource would: it waits `retry` ms and sends the same
 // body again with Last-Event-ID, so the server continues where the stream stopped.
-// `on` receives: opened(), bytes(n), frame(frame), reconnecting(lastEventId, wait), finished(kind, message).
+// `on` receives: opened(), bytes(n), frame(frame), reconnecting(lastEventId, wait),
+// finished(kind, reason, detail), as in eventsource-client.js.
+//
+// The client's one part is its decoder, bytes in and frames out: static/js/pitfalls/ holds the
+// broken ones (no buffer, no `stream: true`), each beside this correct one.
 import { EventStreamDecoder } from './sse-parser.js';
 import { errorText } from './eventsource-client.js';
 
-export function streamWithFetch(url, body, on, { maxReconnects = 20, retry = 3000 } = {}) {
+export const CORRECT = {
+  decoder: (lastEventId) => new EventStreamDecoder(lastEventId),
+};
+
+export function streamWithFetch(url, body, on, { maxReconnects = 20, retry = 3000, parts = CORRECT } = {}) {
   const controller = new AbortController();
 
   async function run() {
@@ -14,11 +22,11 @@ export function streamWithFetch(url, body, on, { maxReconnects = 20, retry = 300
       const headers = { 'Content-Type': 'application/json', Accept: 'text/event-stream' };
       if (lastEventId) headers['Last-Event-ID'] = lastEventId;
       const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: controller.signal });
-      if (response.status === 204) return ['closed', 'the server answered 204 No Content: the stream is complete'];
-      if (!response.ok) return ['error', await statusText(response)];
+      if (response.status === 204) return ['closed', 'no-content'];
+      if (!response.ok) return ['error', 'status', await statusText(response)];
       on.opened();
 
-      const decoder = new EventStreamDecoder(lastEventId);
+      const decoder = parts.decoder(lastEventId);
       const reader = response.body.getReader();
       for (;;) {
         let read;
@@ -42,7 +50,7 @@ export function streamWithFetch(url, body, on, { maxReconnects = 20, retry = 300
       }
 
       lastEventId = decoder.lastEventId;
-      if (reconnects === maxReconnects) return ['stopped', `stopped after ${maxReconnects} reconnects`];
+      if (reconnects === maxReconnects) return ['stopped', 'reconnect-limit', String(maxReconnects)];
       on.reconnecting(lastEventId, retry);
       await sleep(retry, controller.signal);
     }
@@ -59,12 +67,12 @@ export function fetchWhole(url, body, on) {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ ...body, stream: false }), signal: controller.signal,
     });
-    if (!response.ok) return ['error', await statusText(response)];
+    if (!response.ok) return ['error', 'status', await statusText(response)];
     on.opened();
     const text = await response.text();
     on.bytes(new TextEncoder().encode(text).byteLength);
     on.frame({ lines: [text], comments: [], retry: null, event: { type: 'whole', data: JSON.parse(text).content, lastEventId: '' } });
-    return ['done', 'the whole reply arrived at once'];
+    return ['done', 'whole'];
   };
   return settle(run(), controller, on);
 }
@@ -72,10 +80,10 @@ export function fetchWhole(url, body, on) {
 // Report how a run ended, exactly once, and give the caller a way to stop it.
 function settle(running, controller, on) {
   running.then(
-    ([kind, message]) => on.finished(kind, message),
+    ([kind, reason, detail]) => on.finished(kind, reason, detail),
     (error) => {
-      if (controller.signal.aborted) on.finished('stopped', 'stopped: the page aborted the fetch');
-      else on.finished('error', `cannot reach the server (${error.message})`);
+      if (controller.signal.aborted) on.finished('stopped', 'abort');
+      else on.finished('error', 'unreachable', error.message);
     },
   );
   return { stop: () => controller.abort() };
@@ -83,9 +91,9 @@ function settle(running, controller, on) {
 
 function endOf(event) {
   if (!event) return null;
-  if (event.type === 'error') return ['error', `the server sent an error frame: ${errorText(event.data)}`];
-  if (event.type === 'end') return ['done', 'the server sent an end event'];
-  if (event.data === '[DONE]') return ['done', 'the server sent [DONE]'];
+  if (event.type === 'error') return ['error', 'error-frame', errorText(event.data)];
+  if (event.type === 'end') return ['done', 'end-event'];
+  if (event.data === '[DONE]') return ['done', 'sentinel'];
   return null;
 }
 
@@ -93,7 +101,7 @@ async function statusText(response) {
   try {
     return `${response.status}: ${(await response.json()).error.message}`;
   } catch {
-    return `the server answered ${response.status}`;
+    return `${response.status} ${response.statusText}`;
   }
 }
 

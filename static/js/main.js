@@ -1,7 +1,10 @@
-// The classroom page: one prompt, 2 to 4 panes, presets, and the whole state in the URL.
+// The classroom page: one prompt, 2 to 4 panes, presets with what to watch, and the whole state in the URL.
+import { language, t } from './i18n.js';
 import { Pane } from './pane.js';
-import { PRESETS } from './presets.js';
+import { COMPARISONS, PITFALLS, PRESETS } from './presets.js';
 import { MAX_PANES, MIN_PANES, defaultPane, readState, writeState } from './state.js';
+
+const OPEN_STREAMS_EVERY_MS = 1000;
 
 const app = document.getElementById('app');
 const options = JSON.parse(app.dataset.options); // the server's option schema
@@ -11,38 +14,100 @@ const form = document.getElementById('ask');
 const prompt = form.elements.prompt;
 const model = form.elements.model;
 const large = document.getElementById('large');
+const watch = document.getElementById('watch');
+const pitfallMenu = document.getElementById('pitfall-presets');
 let panes = [];
+let preset = null;
 
 for (const value of options.find((option) => option.name === 'model').values) model.append(new Option(value, value));
 
 function currentState() {
-  return { prompt: prompt.value, model: model.value, panes: panes.map((pane) => pane.settings), large: large.checked };
+  return {
+    prompt: prompt.value, model: model.value, panes: panes.map((pane) => pane.settings), large: large.checked,
+    preset: preset?.id ?? '', lang: language,
+  };
 }
 
 function save() {
-  history.replaceState(null, '', writeState(currentState(), options));
+  const state = currentState();
+  history.replaceState(null, '', writeState(state, options));
+  // The other language keeps everything else: the same comparison, in the other words.
+  document.getElementById('language').search = writeState({ ...state, lang: language === 'zh-CN' ? 'en' : 'zh' }, options);
   document.documentElement.classList.toggle('large', large.checked); // rem units follow the root
   document.getElementById('add-pane').disabled = panes.length >= MAX_PANES;
   for (const pane of panes) pane.part('remove').disabled = panes.length <= MIN_PANES;
   panesBox.dataset.count = String(panes.length);
+  watchOpenStreams();
 }
 
 function showPanes(settingsList) {
   for (const pane of panes) pane.stop(); // a finished comparison gives its connections back
-  panes = settingsList.map((settings) => new Pane(template, options, settings, { onChange: save, onRemove: remove }));
+  panes = settingsList.map((settings) => new Pane(template, options, settings, { onChange: changed, onRemove: remove }));
   panesBox.replaceChildren(...panes.map((pane) => pane.root));
+  save();
+}
+
+// A pane changed by hand: the comparison is no longer the preset's, so its note goes.
+function changed() {
+  showWatch(null);
   save();
 }
 
 function remove(pane) {
   if (panes.length <= MIN_PANES) return;
   pane.stop();
+  showWatch(null);
   showPanes(panes.filter((other) => other !== pane).map((other) => other.settings));
 }
 
 function send() {
   const sentAt = performance.now();
   for (const pane of panes) pane.start(prompt.value, model.value, sentAt);
+}
+
+// What to watch: the symptom, why it happens, the fix, and the line of code that differs.
+function showWatch(chosen) {
+  preset = chosen;
+  pitfallMenu.value = PITFALLS.includes(chosen) ? chosen.id : '';
+  watch.hidden = !chosen;
+  if (!chosen) return;
+  const part = (role) => watch.querySelector(`[data-role="${role}"]`);
+  part('title').textContent = t(`preset.${chosen.id}`);
+  for (const role of ['symptom', 'cause', 'fix']) part(role).textContent = t(`preset.${chosen.id}.${role}`);
+  part('code').hidden = !chosen.code;
+  part('broken').textContent = chosen.code?.broken ?? '';
+  part('fixed').textContent = chosen.code?.fixed ?? '';
+}
+
+function load(chosen) {
+  if (chosen.prompt !== undefined) prompt.value = chosen.prompt;
+  if (chosen.model !== undefined) model.value = chosen.model;
+  showWatch(chosen);
+  showPanes(chosen.panes.map((settings) => ({ ...defaultPane(options), ...settings })));
+  prompt.focus(); // so Enter sends straight away
+}
+
+// `no-cleanup` is only visible on the server: while a pane uses it, show the server's count.
+let polling = null;
+function watchOpenStreams() {
+  const wanted = panes.some((pane) => pane.settings.pitfall === 'no-cleanup');
+  const figure = document.getElementById('open-streams');
+  figure.hidden = !wanted;
+  if (wanted && !polling) {
+    const poll = async () => {
+      try {
+        const { open_streams: count } = await (await fetch('/healthz')).json();
+        figure.textContent = t('toolbar.open-streams', { count });
+      } catch {
+        figure.textContent = t('toolbar.open-streams', { count: '?' });
+      }
+    };
+    poll();
+    polling = setInterval(poll, OPEN_STREAMS_EVERY_MS);
+  } else if (!wanted && polling) {
+    clearInterval(polling);
+    polling = null;
+  }
 }
 
 form.addEventListener('submit', (event) => {
@@ -57,25 +122,32 @@ prompt.addEventListener('keydown', (event) => {
 });
 for (const control of [prompt, model, large]) control.addEventListener('change', save);
 document.getElementById('add-pane').addEventListener('click', () => {
+  showWatch(null);
   showPanes([...panes.map((pane) => pane.settings), defaultPane(options)]);
 });
 document.getElementById('stop-all').addEventListener('click', () => panes.forEach((pane) => pane.stop()));
+document.getElementById('watch-close').addEventListener('click', () => {
+  watch.hidden = true;
+});
 
 const presetBox = document.getElementById('presets');
-for (const preset of PRESETS) {
+for (const comparison of COMPARISONS) {
   const button = document.createElement('button');
   button.type = 'button';
-  button.textContent = preset.title;
-  button.dataset.preset = preset.id;
-  button.addEventListener('click', () => {
-    showPanes(preset.panes.map((settings) => ({ ...defaultPane(options), ...settings })));
-    prompt.focus(); // so Enter sends straight away
-  });
+  button.textContent = t(`preset.${comparison.id}`);
+  button.dataset.preset = comparison.id;
+  button.addEventListener('click', () => load(comparison));
   presetBox.append(button);
 }
+for (const pitfall of PITFALLS) pitfallMenu.append(new Option(t(`preset.${pitfall.id}`), pitfall.id));
+pitfallMenu.addEventListener('change', () => {
+  const chosen = PITFALLS.find((candidate) => candidate.id === pitfallMenu.value);
+  if (chosen) load(chosen);
+});
 
 const state = readState(location.search, options);
 prompt.value = state.prompt;
 model.value = state.model;
 large.checked = state.large;
+showWatch(PRESETS.find((candidate) => candidate.id === state.preset) ?? null);
 showPanes(state.panes);

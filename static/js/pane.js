@@ -1,14 +1,21 @@
 // One pane: its own settings, one stream at a time, and what the class sees of it:
 // the reply with a cursor, the frames on the wire, and live figures.
+import { clientNamed } from './clients.js';
 import { streamWithEventSource } from './eventsource-client.js';
 import { fetchWhole, streamWithFetch } from './fetch-client.js';
-import { defaultPane, paneOptions } from './state.js';
+import { t } from './i18n.js';
+import { clientsFor, defaultPane, paneOptions } from './state.js';
 
 const MAX_RECONNECTS = 20; // a stream without ids would otherwise start over forever
 const MAX_WIRE_ROWS = 500;
 const CONNECTION_HINT_MS = 2500;
 const ACTIVE = new Set(['connecting', 'streaming', 'reconnecting']);
 const UTF8 = new TextEncoder();
+const BLOCKING_OPTIONS = new Set(['chunk', 'delay', 'stall']); // all a blocking reply's timing depends on
+// An emoji that is more than one code point: a skin tone, a joiner (ZWJ) or an emoji presentation selector.
+const MULTI_CODE_POINT_EMOJI = /[\u{1F3FB}-\u{1F3FF}\u200D\uFE0F]/u;
+// Markup that runs script, had the page's Content-Security-Policy not stopped it.
+const ACTIVE_MARKUP = 'script, iframe, object, embed, [onerror], [onload], [onclick], [onmouseover], [onfocus], [href^="javascript:" i]';
 
 export class Pane {
   constructor(template, options, settings, { onChange, onRemove }) {
@@ -17,9 +24,12 @@ export class Pane {
     this.options = paneOptions(options);
     this.root.querySelector('.pane-options').append(...this.options.map(optionControl));
     this.controls = Object.fromEntries(Object.keys(defaultPane(options)).map((name) => [name, this.root.querySelector(`[name="${name}"]`)]));
+    this.controls.transport.value = settings.transport;
+    this.offerClients();
     for (const [name, control] of Object.entries(this.controls)) {
       control.value = settings[name];
       control.addEventListener('change', () => {
+        if (name === 'transport') this.offerClients();
         this.summarize();
         onChange();
       });
@@ -36,39 +46,58 @@ export class Pane {
     return Object.fromEntries(Object.entries(this.controls).map(([name, control]) => [name, control.value.trim()]));
   }
 
+  // The client menu lists what this transport can run; a blocking pane hides what does not apply to it.
+  offerClients() {
+    const transport = this.controls.transport.value;
+    const menu = this.controls.client;
+    const chosen = menu.value;
+    menu.replaceChildren(...clientsFor(transport).map((name) => new Option(name, name)));
+    menu.value = clientsFor(transport).includes(chosen) ? chosen : 'correct';
+    const blocking = transport === 'blocking';
+    menu.hidden = blocking;
+    for (const option of this.options) this.controls[option.name].parentElement.hidden = blocking && !BLOCKING_OPTIONS.has(option.name);
+    for (const figure of this.root.querySelectorAll('[data-streaming]')) figure.hidden = blocking;
+  }
+
   // One line that says what this pane does, readable from the back of the room: the lesson
   // modes always, and any other option that differs from its default (a pitfall, a fault).
   summarize() {
     const s = this.settings;
+    const blocking = s.transport === 'blocking';
     const parts = this.options.map((option) => {
+      if (blocking && !BLOCKING_OPTIONS.has(option.name)) return '';
       const value = s[option.name] || (option.name === 'delay' ? String(option.default) : '');
       if (!value || (!ALWAYS.has(option.name) && value === option.values[0])) return '';
-      const shown = option.values.length ? value : `${value}${UNITS[option.unit] ?? ''}`;
-      return BARE.has(option.name) ? shown : `${labelOf(option)} ${shown}`;
+      const shown = option.values.length ? value : `${value}${t(`unit.${option.unit}`)}`;
+      return BARE.has(option.name) ? shown : `${t(`option.${option.name}`)} ${shown}`;
     });
+    if (s.client !== 'correct' && !blocking) parts.unshift(`${t('pane.client')} ${s.client}`);
     this.part('summary').textContent = parts.filter(Boolean).join(' · ');
   }
 
   start(prompt, model, sentAt) {
     this.stop();
     const settings = this.settings;
-    const run = { sentAt, frame: settings.frame, events: 0, bytes: 0, estimated: settings.transport === 'get', reconnects: 0 };
+    const client = clientNamed(settings.client);
+    const run = {
+      sentAt, client, frame: settings.frame, chunk: settings.chunk, text: '', events: 0, bytes: 0,
+      estimated: settings.transport === 'get', reconnects: 0, over: false, warned: false,
+    };
     this.run = run;
-    this.part('text').textContent = '';
+    this.part('text').replaceChildren();
     this.part('wire').replaceChildren();
     this.showNotice('');
     for (const figure of ['open', 'text', 'events', 'bytes', 'reconnects', 'elapsed']) this.figure(figure, '–');
     this.setState('connecting');
     this.ticker = setInterval(() => this.figure('elapsed', `${this.ms()} ms`), 100);
     if (settings.transport !== 'blocking') {
-      this.hint = setTimeout(() => this.showNotice(
-        'Still waiting for a connection. Over HTTP/1.1 a browser opens at most six connections to one ' +
-        'server, shared by all its tabs: stop other panes or close other StreamLab tabs.'), CONNECTION_HINT_MS);
+      this.hint = setTimeout(() => this.showNotice(t('notice.six-connections'), 'error'), CONNECTION_HINT_MS);
     }
     const on = this.listener(run);
     const { url, body } = request(prompt, model, settings, this.options);
-    if (settings.transport === 'get') this.client = streamWithEventSource(url, on, { maxReconnects: MAX_RECONNECTS });
-    else if (settings.transport === 'post') this.client = streamWithFetch(url, body, on, { maxReconnects: MAX_RECONNECTS });
+    const limits = { maxReconnects: MAX_RECONNECTS };
+    if (settings.transport === 'get') this.client = streamWithEventSource(url, on, { ...limits, parts: client.eventSourceParts });
+    else if (settings.transport === 'post') this.client = streamWithFetch(url, body, on, { ...limits, parts: client.fetchParts });
     else this.client = fetchWhole(url, body, on);
   }
 
@@ -76,16 +105,16 @@ export class Pane {
     this.client?.stop();
   }
 
-  // The callbacks a client reports to; each ignores a run that has been replaced.
+  // The callbacks a client reports to; each ignores a run that has been replaced or has failed.
   listener(run) {
-    const live = (fn) => (...args) => run === this.run && fn(...args);
+    const live = (fn) => (...args) => run === this.run && !run.over && fn(...args);
     return {
       opened: live(() => {
         clearTimeout(this.hint);
         this.showNotice('');
         if (this.figures.open.textContent === '–') this.figure('open', `${this.ms()} ms`);
         this.setState('streaming');
-        this.wireNote('● connected');
+        this.wireNote(t('wire.connected'));
       }),
       bytes: live((n) => {
         run.bytes += n;
@@ -96,21 +125,23 @@ export class Pane {
         run.reconnects += 1;
         this.figure('reconnects', String(run.reconnects));
         this.setState('reconnecting');
-        const after = wait === undefined ? '' : ` in ${wait} ms`;
+        const after = wait === undefined ? '' : t('wire.after', { ms: wait });
         this.wireNote(lastEventId
-          ? `↻ reconnecting${after} with Last-Event-ID: ${lastEventId}`
-          : `↻ reconnecting${after} without Last-Event-ID: the stream starts over`, 'reconnect');
+          ? t('wire.reconnect-with-id', { after, id: lastEventId })
+          : t('wire.reconnect-without-id', { after }), 'reconnect');
       }),
-      finished: live((kind, message) => {
-        clearTimeout(this.hint);
-        clearInterval(this.ticker);
-        this.figure('elapsed', `${this.ms()} ms`);
-        this.setState(kind);
-        this.wireNote(`■ ${message}`, kind);
-        if (kind === 'error') this.showNotice(message);
-        this.client = null;
-      }),
+      finished: live((kind, reason, detail = '') => this.finish(kind, t(`end.${reason}`, { detail }))),
     };
+  }
+
+  finish(kind, message) {
+    clearTimeout(this.hint);
+    clearInterval(this.ticker);
+    this.figure('elapsed', `${this.ms()} ms`);
+    this.setState(kind);
+    this.wireNote(`■ ${message}`, kind);
+    if (kind === 'error') this.showNotice(message, 'error');
+    else if (this.run.chunk === 'char' && MULTI_CODE_POINT_EMOJI.test(this.run.text)) this.showNotice(t('notice.emoji'));
   }
 
   addFrame(run, frame) {
@@ -122,14 +153,37 @@ export class Pane {
       run.bytes += UTF8.encode(`${frame.lines.join('\n')}\n\n`).byteLength;
       this.figure('bytes', `≈${run.bytes}`);
     }
-    const text = contentOf(frame.event, run.frame);
-    if (text) {
-      if (this.figures.text.textContent === '–') this.figure('text', `${this.ms()} ms`);
-      this.part('text').append(text); // a text node: the reply is never parsed as HTML
-    }
     const kind = frame.event ? frame.event.type : 'comment';
-    const id = frame.event?.lastEventId ?? '';
-    this.wireRow(`+${this.ms()} ms`, kind, id, frame.lines.join('\n'));
+    this.wireRow(`+${this.ms()} ms`, kind, frame.event?.lastEventId ?? '', frame.lines.join('\n'));
+    let text;
+    try {
+      text = frame.event ? run.client.content(frame.event, run.frame) : '';
+    } catch (error) {
+      this.threw(run, error); // the page's own code failed, as it would in a student's app
+      return;
+    }
+    if (!text) return;
+    if (this.figures.text.textContent === '–') this.figure('text', `${this.ms()} ms`);
+    run.text += text;
+    run.client.render(this.part('text'), text, run.text);
+    this.reportMarkup(run);
+  }
+
+  // A broken client threw: the stream stops, and the class sees the exception, not a console.
+  threw(run, error) {
+    run.over = true; // so the client's own "stopped" report is not shown over the exception
+    this.stop();
+    this.finish('error', t('end.thrown', { detail: `${error.name}: ${error.message}` }));
+  }
+
+  // innerHTML made the reply's markup part of the page: say what an attacker would have had.
+  reportMarkup(run) {
+    if (run.warned) return;
+    const active = this.part('text').querySelector(ACTIVE_MARKUP);
+    if (!active) return;
+    run.warned = true;
+    const markup = active.outerHTML.length > 120 ? `${active.outerHTML.slice(0, 117)}...` : active.outerHTML;
+    this.showNotice(t('notice.markup', { markup }), 'error');
   }
 
   wireNote(text, kind = 'note') {
@@ -155,15 +209,16 @@ export class Pane {
     this.figures[name].textContent = value;
   }
 
-  showNotice(text) {
+  showNotice(text, kind = 'info') {
     const notice = this.part('notice');
     notice.textContent = text;
+    notice.dataset.kind = kind;
     notice.hidden = !text;
   }
 
   setState(state) {
     this.root.dataset.state = state;
-    this.part('state').textContent = state;
+    this.part('state').textContent = t(`state.${state}`);
     this.part('stop').disabled = !ACTIVE.has(state);
   }
 
@@ -172,31 +227,13 @@ export class Pane {
   }
 }
 
-// The text a frame adds to the reply, in this pane's framing.
-function contentOf(event, frame) {
-  if (!event) return '';
-  if (event.type === 'whole') return event.data;
-  if (event.type !== 'message' || event.data === '[DONE]') return '';
-  if (frame !== 'json') return event.data;
-  try {
-    return JSON.parse(event.data).content ?? '';
-  } catch {
-    return '';
-  }
-}
-
 const ALWAYS = new Set(['chunk', 'delay', 'frame', 'end', 'ids']);
 const BARE = new Set(['chunk', 'delay', 'frame']); // their values say what they are: "word", "100 ms", "json"
-const UNITS = { milliseconds: ' ms', seconds: ' s' };
-
-function labelOf(option) {
-  return option.name.replaceAll('_', ' ');
-}
 
 // The control for one option: a menu of its values, or a box for a number (empty: the default).
 function optionControl(option) {
   const label = document.createElement('label');
-  label.title = option.help; // the schema's phrase, as in `flask chat --help`
+  label.title = t(`help.${option.name}`); // the schema's phrase, in the class's language
   let control;
   if (option.values.length) {
     control = document.createElement('select');
@@ -208,16 +245,18 @@ function optionControl(option) {
     control.size = 4;
   }
   control.name = option.name;
-  label.append(`${labelOf(option)} `, control);
+  label.append(`${t(`option.${option.name}`)} `, control);
   return label;
 }
 
 // GET carries everything in the query string; POST sends JSON, numbers as numbers.
+// The transport and the client are the page's own settings, not the server's.
 function request(prompt, model, settings, paneOptions) {
   const options = { model };
   const numbers = new Set(paneOptions.filter((option) => !option.values.length).map((option) => option.name));
-  for (const [name, value] of Object.entries(settings)) {
-    if (name !== 'transport' && value !== '') options[name] = numbers.has(name) ? Number(value) : value;
+  for (const option of paneOptions) {
+    const value = settings[option.name];
+    if (value !== '') options[option.name] = numbers.has(option.name) ? Number(value) : value;
   }
   if (settings.transport === 'get') return { url: `/stream?${new URLSearchParams({ prompt, ...options })}` };
   return { url: '/api/chat', body: { message: prompt, ...options } };

@@ -1,10 +1,11 @@
 // The whole page state lives in the URL, so a comparison can be bookmarked and shared:
-//   ?prompt=Hi&model=echo&pane=transport:get&pane=transport:post,frame:json&large=1
+//   ?prompt=Hi&model=echo&pane=transport:get&pane=transport:post,client:naive-parser,split:on&large=1
 // A pane lists only what differs from the defaults. Unknown or invalid values are dropped.
 //
 // options: the server's option schema (streamlab/options.py, schema()), the one list that
 // validation, `flask chat` and this page all read. Each is a choice or a number, e.g.
 //   { name: 'frame', values: ['plain', 'json'], ... }, { name: 'delay', values: [], whole: true, ... }
+import { CLIENTS } from './clients.js';
 
 export const TRANSPORTS = ['get', 'post', 'blocking'];
 export const MIN_PANES = 2;
@@ -17,13 +18,21 @@ export function paneOptions(options) {
 }
 
 // A choice starts at its first value; a number starts empty, which means the server's default.
+// Two settings are the page's own: the transport, and the client (correct, or a broken one).
 export function defaultPane(options) {
-  return Object.fromEntries([['transport', 'get'], ...paneOptions(options).map((option) => [option.name, option.values[0] ?? ''])]);
+  const server = paneOptions(options).map((option) => [option.name, option.values[0] ?? '']);
+  return Object.fromEntries([['transport', 'get'], ['client', 'correct'], ...server]);
+}
+
+// The clients a transport can run: each broken one is a mistake of EventSource code or of fetch code.
+export function clientsFor(transport) {
+  return Object.keys(CLIENTS).filter((name) => CLIENTS[name].transports.includes(transport));
 }
 
 // Numbers are only checked for shape: the server judges the range and says so (a lesson in itself).
 function valid(name, value, options) {
   if (name === 'transport') return TRANSPORTS.includes(value);
+  if (name === 'client') return Object.hasOwn(CLIENTS, value);
   const option = paneOptions(options).find((candidate) => candidate.name === name);
   if (!option) return false;
   if (option.values.length) return option.values.includes(value);
@@ -36,6 +45,7 @@ export function paneFrom(text, options) {
     const [name, value = ''] = pair.split(':');
     if (valid(name, value, options)) pane[name] = value;
   }
+  if (!clientsFor(pane.transport).includes(pane.client)) pane.client = 'correct';
   return pane;
 }
 
@@ -58,6 +68,8 @@ export function readState(search, options) {
     model: models.includes(model) ? model : models[0],
     panes,
     large: params.get('large') === '1',
+    preset: params.get('preset') ?? '', // the comparison whose "what to watch" note is shown
+    lang: params.get('lang') ?? '', // read by the server; kept so a shared link keeps its language
   };
 }
 
@@ -65,10 +77,12 @@ export function readState(search, options) {
 // longer prompt could not even be loaded again. Such a prompt stays out of the URL; the rest stays in.
 export const MAX_QUERY = 6000;
 
-export function writeState({ prompt, model, panes, large }, options) {
+export function writeState({ prompt, model, panes, large, preset = '', lang = '' }, options) {
   const params = new URLSearchParams({ prompt, model });
   for (const pane of panes) params.append('pane', paneText(pane, options));
   if (large) params.set('large', '1');
+  if (preset) params.set('preset', preset);
+  if (lang) params.set('lang', lang);
   if (`?${params}`.length > MAX_QUERY) params.delete('prompt');
   return `?${params}`;
 }

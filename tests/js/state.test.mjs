@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { MAX_QUERY, defaultPane, paneFrom, paneText, readState, writeState } from '../../static/js/state.js';
+import { MAX_QUERY, clientsFor, defaultPane, paneFrom, paneText, readState, writeState } from '../../static/js/state.js';
 import { PRESETS } from '../../static/js/presets.js';
 
 // The server's option schema, as the page receives it (tests/test_pages.py keeps this file equal to it).
@@ -16,8 +16,8 @@ test('a pane lists only what differs from the defaults', () => {
 
 test('state survives the URL, Chinese and all', () => {
   const state = {
-    prompt: '你好 & <b>?</b>', model: 'echo', large: true,
-    panes: [{ ...DEFAULT_PANE, end: 'close', retry: '200' }, { ...DEFAULT_PANE, transport: 'blocking' }],
+    prompt: '你好 & <b>?</b>', model: 'echo', large: true, preset: 'no-close', lang: 'zh',
+    panes: [{ ...DEFAULT_PANE, end: 'close', retry: '200', client: 'no-close' }, { ...DEFAULT_PANE, transport: 'blocking' }],
   };
   assert.deepEqual(readState(writeState(state, OPTIONS), OPTIONS), state);
 });
@@ -41,9 +41,29 @@ test('every preset survives the URL', () => {
 
 test('invalid values from a hand-edited URL are dropped, not passed to the server', () => {
   assert.deepEqual(paneFrom('frame:xml,delay:-5,transport:ftp,bogus:1,ids:off,heartbeat:0.5,delay:1.5', OPTIONS), { ...DEFAULT_PANE, ids: 'off', heartbeat: '0.5' });
+  assert.equal(paneFrom('client:toString', OPTIONS).client, 'correct');
+  assert.equal(paneFrom('pitfall:no-blank-line,split:on', OPTIONS).pitfall, 'no-blank-line');
   const state = readState('?model=gpt&pane=a&pane=b&pane=c&pane=d&pane=e', OPTIONS);
   assert.equal(state.model, 'tutor');
   assert.equal(state.panes.length, 4);
+});
+
+test('a broken client runs only on the transport whose mistake it is', () => {
+  assert.deepEqual(clientsFor('get'), ['correct', 'parse-done', 'onmessage-only', 'no-close', 'innerhtml']);
+  assert.deepEqual(clientsFor('post'), ['correct', 'naive-parser', 'no-stream-decode', 'parse-done', 'innerhtml']);
+  assert.deepEqual(clientsFor('blocking'), ['correct']);
+  assert.equal(paneFrom('transport:post,client:naive-parser', OPTIONS).client, 'naive-parser');
+  assert.equal(paneFrom('transport:get,client:naive-parser', OPTIONS).client, 'correct');
+  assert.equal(paneFrom('transport:blocking,client:innerhtml', OPTIONS).client, 'correct');
+});
+
+test('every preset runs each broken client on its own transport', () => {
+  for (const preset of PRESETS) {
+    for (const pane of preset.panes) {
+      const settings = { ...DEFAULT_PANE, ...pane };
+      assert.ok(clientsFor(settings.transport).includes(settings.client), `${preset.id}: ${settings.client}`);
+    }
+  }
 });
 
 test('a URL without panes shows GET next to POST', () => {

@@ -1,0 +1,81 @@
+"""Headless Chromium for the page's tests, as a pytest plugin: Debian's /usr/bin/chromium driven by
+the playwright package (never a downloaded browser), and helpers that read the classroom page."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+
+from tests.servers import ROOT, Server
+
+CHROMIUM = os.environ.get("STREAMLAB_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = ROOT / "test-artifacts"
+TEXT = "Hi 你好，世界 🙂\nline 2,  spaced"  # Chinese, an emoji, a line break, two spaces
+FINISHED = "['done', 'closed', 'error', 'stopped']"
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():  # a failure, never a skip: `bash scripts/test` installs it as root
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `apt-get install chromium` or set STREAMLAB_CHROMIUM")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], "the page threw"
+
+
+def open_classroom(page: Page, server: Server, panes: list[str], prompt: str = TEXT, model: str = "echo") -> None:
+    query = urlencode([("prompt", prompt), ("model", model), *[("pane", pane) for pane in panes]])
+    page.goto(f"{server.url}/?{query}")
+    expect(page.locator(".pane")).to_have_count(len(panes))
+
+
+def send(page: Page) -> None:
+    page.locator("textarea[name=prompt]").press("Enter")
+
+
+def wait_finished(page: Page, timeout: float = 30_000) -> None:
+    page.wait_for_function(f"() => [...document.querySelectorAll('.pane')].every(p => {FINISHED}.includes(p.dataset.state))", timeout=timeout)
+
+
+def pane(page: Page, index: int) -> Locator:
+    return page.locator(".pane").nth(index)
+
+
+def text_of(page: Page, index: int) -> str:
+    return pane(page, index).locator("[data-role=text]").text_content() or ""
+
+
+def figure(page: Page, index: int, name: str) -> str:
+    return pane(page, index).locator(f"[data-figure={name}]").text_content() or ""
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
+
+
+def pane_settings(page: Page) -> list[dict[str, str]]:
+    return page.evaluate("""() => [...document.querySelectorAll('.pane')].map(p =>
+        Object.fromEntries([...p.querySelectorAll('select, input')].map(c => [c.name, c.value])))""")

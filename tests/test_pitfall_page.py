@@ -1,0 +1,203 @@
+"""Spot the bug, in real headless Chromium: each pitfall preset, on its own prompt and options, shows
+the symptom its "what to watch" note names in the broken pane (left), while the fixed pane (right)
+shows the exact text. Each test loads the preset the way a teacher does, from the menu."""
+
+import re
+
+from playwright.sync_api import Dialog, Page, expect
+
+from tests.browser import figure, pane, screenshot, send, text_of, wait_finished
+from tests.servers import Server
+
+CHINESE_AND_EMOJI = "Hello, 你好，世界 🙂 streaming!"
+
+
+def load(page: Page, server: Server, preset: str) -> str:
+    """Open the page, pick the preset from "Spot the bug", and return the prompt it set."""
+    page.goto(server.url + "/?lang=en")
+    page.locator("#pitfall-presets").select_option(preset)
+    expect(page.locator("#watch")).to_be_visible()
+    return page.locator("textarea[name=prompt]").input_value()
+
+
+def wait_state(page: Page, index: int, states: str, timeout: float = 30_000) -> None:
+    """Wait until pane index is in one of the states (a regex such as "done|closed")."""
+    expect(pane(page, index)).to_have_attribute("data-state", re.compile(f"^({states})$"), timeout=timeout)
+
+
+def wait_reconnects(page: Page, index: int, at_least: int) -> None:
+    page.wait_for_function(
+        "([i, n]) => Number(document.querySelectorAll('[data-figure=reconnects]')[i].textContent) >= n",
+        arg=[index, at_least], timeout=30_000)
+
+
+def watch_note(page: Page) -> str:
+    return page.locator("#watch").inner_text()
+
+
+def test_no_blank_line(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "no-blank-line")
+    send(page)
+    wait_state(page, 1, "done")
+    page.wait_for_function("() => Number(document.querySelectorAll('[data-figure=bytes]')[0].textContent.slice(1)) > 0"
+                           " || document.querySelectorAll('[data-figure=reconnects]')[0].textContent !== '–'")
+    assert "bytes" in watch_note(page) and "events" in watch_note(page)
+    assert (text_of(page, 0), figure(page, 0, "events")) == ("", "–")  # bytes came, no event, no text
+    assert text_of(page, 1) == prompt
+    wait_reconnects(page, 0, 1)  # the server closed, and EventSource starts again
+    screenshot(page, "pitfall-no-blank-line")
+    page.locator("#stop-all").click()
+
+
+def test_raw_newlines(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "raw-newlines")
+    send(page)
+    wait_finished(page)
+    assert text_of(page, 0) == prompt.replace("\n", "")  # the three lines run together
+    assert text_of(page, 1) == prompt == "line 1\nline 2\nline 3"
+
+
+def test_no_space(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "no-space")
+    send(page)
+    wait_finished(page)
+    assert text_of(page, 0) == prompt.replace(" ", "")
+    assert text_of(page, 1) == prompt
+
+
+def test_end_without_data(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "end-without-data")
+    send(page)
+    wait_finished(page)
+    assert [pane(page, i).get_attribute("data-state") for i in (0, 1)] == ["closed", "done"]
+    assert (figure(page, 0, "reconnects"), figure(page, 1, "reconnects")) == ("1", "–")
+    assert text_of(page, 0) == text_of(page, 1) == prompt
+
+
+def test_buffered(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "buffered")
+    send(page)
+    page.wait_for_function("() => document.querySelectorAll('[data-role=text]')[1].textContent.length >= 10")
+    assert text_of(page, 0) == ""  # mid-stream: the fixed pane has text, the buffered one nothing
+    wait_finished(page)
+    assert text_of(page, 0) == text_of(page, 1) == prompt
+    # The buffered pane's events all arrived together at the end; the fixed pane's one delay apart.
+    arrivals = [[int(time.strip("+ ms")) for time in pane(page, i).locator(".wire-message .time").all_inner_texts()] for i in (0, 1)]
+    spread = [max(times) - min(times) for times in arrivals]
+    assert len(arrivals[0]) == len(arrivals[1]) == len(prompt) + 1  # and [DONE]
+    assert spread[0] < spread[1] / 10
+
+
+def test_no_cleanup(page: Page, gunicorn_server: Server) -> None:
+    load(page, gunicorn_server, "no-cleanup")
+    page.locator("select[name=model]").select_option("echo")
+    page.locator("textarea[name=prompt]").fill("a" * 40)  # 4 s of reply
+    expect(page.locator("#open-streams")).to_be_visible()
+    assert gunicorn_server.wait_for_open_streams(0) == 0
+    send(page)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-role=text]')].every(t => t.textContent.length >= 3)")
+    page.locator("#stop-all").click()
+    # The right pane's stream is gone at once; the left one's goes on for nobody until its reply would end.
+    expect(page.locator("#open-streams")).to_have_text("open streams on the server: 1")
+    assert gunicorn_server.open_streams() == 1
+    screenshot(page, "pitfall-no-cleanup")
+    expect(page.locator("#open-streams")).to_have_text("open streams on the server: 0", timeout=15_000)
+
+
+def test_no_204(page: Page, gunicorn_server: Server) -> None:
+    load(page, gunicorn_server, "no-204")
+    send(page)
+    wait_state(page, 1, "closed")
+    assert figure(page, 1, "reconnects") == "1"
+    wait_reconnects(page, 0, 3)  # and counting
+    assert pane(page, 0).get_attribute("data-state") in ("reconnecting", "streaming")
+    page.locator("#stop-all").click()
+
+
+def test_naive_parser(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "naive-parser")
+    assert prompt == CHINESE_AND_EMOJI
+    send(page)
+    wait_state(page, 1, "done")
+    assert text_of(page, 1) == prompt
+    assert "你" not in text_of(page, 0) and len(text_of(page, 0)) < len(prompt)  # lost
+    assert pane(page, 0).get_attribute("data-state") != "done"  # and the end was never seen
+    screenshot(page, "pitfall-naive-parser")
+    page.locator("#stop-all").click()
+
+
+def test_crlf(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "crlf")
+    send(page)
+    wait_state(page, 1, "done")
+    assert text_of(page, 1) == prompt
+    broken = text_of(page, 0)
+    assert "\r" in broken and "[DONE]" in broken  # CRs kept, and the end read as text
+    assert pane(page, 0).get_attribute("data-state") != "done"
+    screenshot(page, "pitfall-crlf")
+    page.locator("#stop-all").click()
+
+
+def test_no_stream_decode(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "no-stream-decode")
+    send(page)
+    wait_finished(page)
+    assert text_of(page, 1) == prompt
+    broken = text_of(page, 0)
+    assert "\ufffd" in broken and "你" not in broken and "🙂" not in broken
+    assert broken.startswith("Hello, ")  # ASCII is never cut inside a character
+    screenshot(page, "pitfall-no-stream-decode")
+
+
+def test_parse_done(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "parse-done")
+    send(page)
+    wait_finished(page)
+    assert [pane(page, i).get_attribute("data-state") for i in (0, 1)] == ["error", "done"]
+    expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("SyntaxError")
+    assert text_of(page, 0) == text_of(page, 1) == prompt  # the reply was whole; its end threw
+
+
+def test_onmessage_only(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "onmessage-only")
+    send(page)
+    wait_state(page, 1, "done")
+    wait_reconnects(page, 0, 2)
+    page.wait_for_function("n => document.querySelector('[data-role=text]').textContent.length >= n", arg=len(prompt) * 2)
+    assert text_of(page, 0).startswith(prompt * 2)  # never done: the reply starts over
+    assert text_of(page, 1) == prompt
+    page.locator("#stop-all").click()
+
+
+def test_no_close(page: Page, gunicorn_server: Server) -> None:
+    prompt = load(page, gunicorn_server, "no-close")
+    send(page)
+    wait_state(page, 1, "done")
+    wait_reconnects(page, 0, 2)
+    page.wait_for_function("n => document.querySelector('[data-role=text]').textContent.length >= n", arg=len(prompt) * 2)
+    assert text_of(page, 0).startswith(prompt * 2)
+    assert (text_of(page, 1), figure(page, 1, "reconnects")) == (prompt, "–")
+    screenshot(page, "pitfall-no-close")
+    page.locator("#stop-all").click()
+
+
+def test_innerhtml(page: Page, gunicorn_server: Server) -> None:
+    dialogs: list[str] = []
+
+    def note(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", note)
+    prompt = load(page, gunicorn_server, "innerhtml")
+    send(page)
+    wait_finished(page)
+    broken = pane(page, 0).locator("[data-role=reply]")
+    expect(broken.locator("b")).to_have_text("bold")  # markup from the stream was interpreted
+    expect(broken.locator("img[onerror]")).to_have_count(1)
+    expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("Content-Security-Policy")
+    expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("onerror")
+    assert text_of(page, 1) == prompt and pane(page, 1).locator("[data-role=reply] *:not(.cursor, [data-role=text])").count() == 0
+    page.wait_for_timeout(500)  # the image's error event has fired by now (it is a 404)
+    assert dialogs == []
+    screenshot(page, "pitfall-innerhtml")
