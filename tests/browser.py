@@ -2,6 +2,7 @@
 the playwright package (never a downloaded browser), and helpers that read the classroom page."""
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -36,18 +37,28 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A 1280x720 page that must not throw, and must not show a word missing from its language's table."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
+    shown = page.evaluate("document.body.innerText + [...document.querySelectorAll('[title], [aria-label], [placeholder]')]"
+                          ".map(e => e.title + e.ariaLabel + (e.placeholder ?? '')).join(' ')")
     context.close()
     assert errors == [], "the page threw"
+    assert UNTRANSLATED.findall(shown) == [], "a key shown instead of its words: add it to static/i18n/*.json"
 
 
-def open_classroom(page: Page, server: Server, panes: list[str], prompt: str = TEXT, model: str = "echo") -> None:
-    query = urlencode([("prompt", prompt), ("model", model), *[("pane", pane) for pane in panes]])
-    page.goto(f"{server.url}/?{query}")
+# What t() shows for a key missing from the table: the key itself, e.g. "end.no-content".
+UNTRANSLATED = re.compile(r"\b(?:page|ask|toolbar|watch|pane|transport|figure|state|option|help|unit|wire|end|notice|preset)"
+                          r"\.[a-z][\w-]*")
+
+
+def open_classroom(page: Page, server: Server, panes: list[str], prompt: str = TEXT, model: str = "echo", query: str = "") -> None:
+    """Open the page on these panes (each as in the URL, "transport:post,frame:json"); query adds to the URL."""
+    state = urlencode([("prompt", prompt), ("model", model), *[("pane", pane) for pane in panes]])
+    page.goto(f"{server.url}/?{state}&{query}")
     expect(page.locator(".pane")).to_have_count(len(panes))
 
 

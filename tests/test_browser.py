@@ -1,7 +1,7 @@
 """The classroom page in real headless Chromium, against a real gunicorn + gevent server."""
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Locator, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from playwright.sync_api import Response as PageResponse
 
 from tests.browser import TEXT, figure, open_classroom, pane, pane_settings, screenshot, send, text_of, wait_finished
@@ -133,28 +133,25 @@ def test_blocking_shows_nothing_until_the_whole_reply_is_ready(page: Page, gunic
 def test_presets_and_url_state_round_trip(page: Page, gunicorn_server: Server) -> None:
     page.goto(gunicorn_server.url + "/")
     page.locator("#large").check()
-    comparisons = page.locator("#presets button").all()
-    pitfalls = page.locator("#pitfall-presets option[value]:not([value=''])").all_inner_texts()
-    assert len(comparisons) == 6 and len(pitfalls) == 14
-    choices: list[Locator | str] = [*comparisons, *pitfalls]
-    for choice in choices:
-        if isinstance(choice, str):
-            page.locator("#pitfall-presets").select_option(label=choice)
-        else:
-            page.locator("textarea[name=prompt]").fill("Round trip 你好")
-            choice.click()
-        expect(page.locator("textarea[name=prompt]")).to_be_focused()  # Enter sends right away
-        shown = (pane_settings(page), page.locator("textarea[name=prompt]").input_value(),
-                 page.locator("select[name=model]").input_value(), page.locator("#watch").inner_text())
-        expect(page.locator("#watch")).to_be_visible()  # every comparison says what to watch
-        page.goto(page.url)
-        again = (pane_settings(page), page.locator("textarea[name=prompt]").input_value(),
-                 page.locator("select[name=model]").input_value(), page.locator("#watch").inner_text())
-        assert again == shown, choice
-        assert page.evaluate("document.documentElement.classList.contains('large')")
+    menus = {menu: page.locator(f"#{menu} option:not([value=''])").evaluate_all("options => options.map(o => o.value)")
+             for menu in ("comparisons", "pitfall-presets")}
+    assert (len(menus["comparisons"]), len(menus["pitfall-presets"])) == (6, 14)
+    for menu, choices in menus.items():
+        for choice in choices:
+            page.locator(f"#{menu}").select_option(choice)
+            expect(page.locator("textarea[name=prompt]")).to_be_focused()  # Enter sends right away
+            expect(page.locator("#watch")).to_be_visible()  # every comparison says what to watch
+            shown = (pane_settings(page), page.locator("textarea[name=prompt]").input_value(),
+                     page.locator("select[name=model]").input_value(), page.locator("#watch").inner_text())
+            page.goto(page.url)
+            again = (pane_settings(page), page.locator("textarea[name=prompt]").input_value(),
+                     page.locator("select[name=model]").input_value(), page.locator("#watch").inner_text())
+            assert again == shown, choice
+            assert page.locator(f"#{menu}").input_value() == choice
+            assert page.evaluate("document.documentElement.classList.contains('large')")
     page.locator("textarea[name=prompt]").fill("Round trip 你好")
     page.locator("select[name=model]").select_option("echo")
-    page.locator("text=reconnect with ids vs without").click()
+    page.locator("#comparisons").select_option("reconnect")
     assert [settings["ids"] for settings in pane_settings(page)] == ["on", "off"]
     expect(pane(page, 1).locator("summary")).to_have_text("char · 100 ms · plain · end sentinel · ids off · retry 500 ms · drop after 15")
     page.locator("#add-pane").click()
@@ -223,3 +220,53 @@ def test_every_option_of_the_schema_has_a_control_and_works(page: Page, gunicorn
     wait_finished(page)
     expect(pane(page, 0).locator("[data-role=wire]")).to_contain_text(": ping")  # fetch shows comments
     assert text_of(page, 0) == text_of(page, 1) == "ab"
+
+
+# One line each: nothing a teacher reads from the back row may wrap onto a second line.
+LAYOUT = """() => {
+    const box = (e) => e.getBoundingClientRect();
+    const visible = (e) => box(e).width > 0;
+    const oneRow = (parent) => {
+        const tops = [...parent.children].filter(visible).map((e) => Math.round(box(e).top + box(e).height / 2));
+        return Math.max(...tops) - Math.min(...tops) <= 3;
+    };
+    const panes = [...document.querySelectorAll('.pane')];
+    return {
+        ask: oneRow(document.querySelector('.ask')),
+        toolbar: oneRow(document.querySelector('.toolbar')),
+        heads: panes.map((p) => oneRow(p.querySelector('.pane-head'))
+                                && [...p.querySelector('.pane-head').children].every((e) => box(e).right <= box(p).right)),
+        summaries: panes.map((p) => { const s = p.querySelector('summary'); return s.scrollHeight <= s.clientHeight + 2; }),
+        figures: panes.map((p) => [...p.querySelectorAll('.figures div')].filter(visible)
+                                     .every((d) => Math.abs(box(d.firstElementChild).top - box(d.lastElementChild).top) <= 3)),
+        times: [...document.querySelectorAll('.wire .time')].every((t) => t.scrollWidth <= t.clientWidth + 1),
+        replies: panes.map((p) => Math.round(box(p.querySelector('[data-role=reply]')).height)),
+        wires: panes.map((p) => Math.round(box(p.querySelector('[data-role=wire]')).height)),
+        inside: panes.every((p) => box(p.querySelector('[data-role=wire]')).bottom <= box(p).bottom),
+        bottom: Math.max(...panes.map((p) => box(p).bottom)),
+    };
+}"""
+
+
+def test_the_page_in_chinese_on_a_projector(page: Page, gunicorn_server: Server) -> None:
+    """?lang=zh, large text, three panes at 1280x720: every word in Chinese, nothing wraps, no console errors."""
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    panes = ["transport:get", "transport:post,client:no-stream-decode,split:on", "transport:blocking"]
+    open_classroom(page, gunicorn_server, panes, prompt="你好，世界 🙂 Hello 👍🏽 👩‍💻", query="lang=zh&large=1&preset=no-stream-decode")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    expect(page.locator("#watch summary")).to_contain_text("看什么")
+    expect(page.locator(".send")).to_have_text("发送")
+    send(page)
+    wait_finished(page)
+    expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("码位")  # why 👍🏽 arrived in pieces
+    expect(pane(page, 2).locator("[data-role=notice]")).to_be_hidden()  # a blocking reply arrives whole
+    expect(pane(page, 2).locator("[data-figure=events]")).to_be_hidden()  # ... with no events to count
+    expect(pane(page, 2).locator("[name=frame]")).to_be_hidden()
+    assert "\ufffd" in text_of(page, 1) and text_of(page, 0) == text_of(page, 2) == "你好，世界 🙂 Hello 👍🏽 👩‍💻"
+    screenshot(page, "projector-zh-1280x720")
+    layout = page.evaluate(LAYOUT)
+    assert layout["ask"] and layout["toolbar"] and layout["times"], layout
+    assert all(layout["heads"]) and all(layout["summaries"]) and all(layout["figures"]), layout
+    assert min(layout["replies"]) >= 50 and min(layout["wires"]) >= 50 and layout["bottom"] <= 720 and layout["inside"], layout
+    assert console == []

@@ -15,7 +15,7 @@ const prompt = form.elements.prompt;
 const model = form.elements.model;
 const large = document.getElementById('large');
 const watch = document.getElementById('watch');
-const pitfallMenu = document.getElementById('pitfall-presets');
+const menus = { comparisons: document.getElementById('comparisons'), pitfalls: document.getElementById('pitfall-presets') };
 let panes = [];
 let preset = null;
 
@@ -68,7 +68,8 @@ function send() {
 // What to watch: the symptom, why it happens, the fix, and the line of code that differs.
 function showWatch(chosen) {
   preset = chosen;
-  pitfallMenu.value = PITFALLS.includes(chosen) ? chosen.id : '';
+  menus.comparisons.value = COMPARISONS.includes(chosen) ? chosen.id : '';
+  menus.pitfalls.value = PITFALLS.includes(chosen) ? chosen.id : '';
   watch.hidden = !chosen;
   if (!chosen) return;
   const part = (role) => watch.querySelector(`[data-role="${role}"]`);
@@ -126,24 +127,14 @@ document.getElementById('add-pane').addEventListener('click', () => {
   showPanes([...panes.map((pane) => pane.settings), defaultPane(options)]);
 });
 document.getElementById('stop-all').addEventListener('click', () => panes.forEach((pane) => pane.stop()));
-document.getElementById('watch-close').addEventListener('click', () => {
-  watch.hidden = true;
-});
-
-const presetBox = document.getElementById('presets');
-for (const comparison of COMPARISONS) {
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.textContent = t(`preset.${comparison.id}`);
-  button.dataset.preset = comparison.id;
-  button.addEventListener('click', () => load(comparison));
-  presetBox.append(button);
+for (const [name, list] of [['comparisons', COMPARISONS], ['pitfalls', PITFALLS]]) {
+  const menu = menus[name];
+  for (const choice of list) menu.append(new Option(t(`preset.${choice.id}`), choice.id));
+  menu.addEventListener('change', () => {
+    const chosen = list.find((candidate) => candidate.id === menu.value);
+    if (chosen) load(chosen);
+  });
 }
-for (const pitfall of PITFALLS) pitfallMenu.append(new Option(t(`preset.${pitfall.id}`), pitfall.id));
-pitfallMenu.addEventListener('change', () => {
-  const chosen = PITFALLS.find((candidate) => candidate.id === pitfallMenu.value);
-  if (chosen) load(chosen);
-});
 
 const state = readState(location.search, options);
 prompt.value = state.prompt;

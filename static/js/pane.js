@@ -54,13 +54,13 @@ export class Pane {
     menu.replaceChildren(...clientsFor(transport).map((name) => new Option(name, name)));
     menu.value = clientsFor(transport).includes(chosen) ? chosen : 'correct';
     const blocking = transport === 'blocking';
-    menu.hidden = blocking;
+    menu.parentElement.hidden = blocking;
     for (const option of this.options) this.controls[option.name].parentElement.hidden = blocking && !BLOCKING_OPTIONS.has(option.name);
     for (const figure of this.root.querySelectorAll('[data-streaming]')) figure.hidden = blocking;
   }
 
-  // One line that says what this pane does, readable from the back of the room: the lesson
-  // modes always, and any other option that differs from its default (a pitfall, a fault).
+  // One line that says what this pane does, readable from the back of the room: a mistake first
+  // (the client's or the server's), then the lesson modes, then any other option that is set.
   summarize() {
     const s = this.settings;
     const blocking = s.transport === 'blocking';
@@ -71,8 +71,9 @@ export class Pane {
       const shown = option.values.length ? value : `${value}${t(`unit.${option.unit}`)}`;
       return BARE.has(option.name) ? shown : `${t(`option.${option.name}`)} ${shown}`;
     });
-    if (s.client !== 'correct' && !blocking) parts.unshift(`${t('pane.client')} ${s.client}`);
-    this.part('summary').textContent = parts.filter(Boolean).join(' · ');
+    const pitfall = this.options.findIndex((option) => option.name === 'pitfall');
+    const mistakes = [s.client !== 'correct' && !blocking ? s.client : '', ...parts.splice(pitfall, 1)];
+    this.part('summary').textContent = [...mistakes, ...parts].filter(Boolean).join(' · ');
   }
 
   start(prompt, model, sentAt) {
@@ -80,7 +81,8 @@ export class Pane {
     const settings = this.settings;
     const client = clientNamed(settings.client);
     const run = {
-      sentAt, client, frame: settings.frame, chunk: settings.chunk, text: '', events: 0, bytes: 0,
+      sentAt, client, frame: settings.frame, text: '', events: 0, bytes: 0,
+      explainEmoji: settings.chunk === 'char' && settings.transport !== 'blocking',
       estimated: settings.transport === 'get', reconnects: 0, over: false, warned: false,
     };
     this.run = run;
@@ -141,7 +143,7 @@ export class Pane {
     this.setState(kind);
     this.wireNote(`■ ${message}`, kind);
     if (kind === 'error') this.showNotice(message, 'error');
-    else if (this.run.chunk === 'char' && MULTI_CODE_POINT_EMOJI.test(this.run.text)) this.showNotice(t('notice.emoji'));
+    else if (this.run.explainEmoji && MULTI_CODE_POINT_EMOJI.test(this.run.text)) this.showNotice(t('notice.emoji'));
   }
 
   addFrame(run, frame) {
