@@ -29,7 +29,8 @@ class Decoder:
         self._data: list[str] = []
         self._event = ""
         self._started = False
-        self.last_event_id = ""
+        self._id = ""  # the spec's "last event ID buffer": set by an id: line, committed at the blank line
+        self.last_event_id = ""  # what a reconnect sends as Last-Event-ID
         self.retry: int | None = None
         self.comments: list[str] = []
 
@@ -69,12 +70,15 @@ class Decoder:
         elif name == "event":
             self._event = value
         elif name == "id" and "\0" not in value:
-            self.last_event_id = value
+            self._id = value
         elif name == "retry" and value.isascii() and value.isdigit():
             self.retry = int(value)
         return None  # any other field is ignored
 
     def _dispatch(self) -> Message | None:
+        # "Set the last event ID string of the event source to the value of the last event ID buffer",
+        # at every blank line: an event that never ends never moves the resume point.
+        self.last_event_id = self._id
         data, event = self._data, self._event or "message"
         self._data, self._event = [], ""
         if not data:  # "If the data buffer is an empty string ... return": no event fires

@@ -1,7 +1,9 @@
 """`flask chat` against a real gunicorn server, run exactly as a teacher would type it."""
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +74,47 @@ def test_chat_shows_an_error_frame_and_stops(gunicorn_server: Server) -> None:
 def test_chat_raw_shows_heartbeats(gunicorn_server: Server) -> None:
     result = chat(gunicorn_server.url, "ab", "--model", "echo", "--delay", "300", "--heartbeat", "0.1", "--raw")
     assert result.stdout.count(": ping") >= 2
+
+
+@pytest.mark.parametrize(
+    ("args", "signal"),
+    [
+        pytest.param(["--pitfall", "no-blank-line"], "data: [DONE]", id="no-event-ever-completes"),
+        pytest.param(["--end", "event", "--ids", "off", "--pitfall", "end-without-data"], "event: end", id="end-never-dispatched"),
+        pytest.param(["--drop-after", "2", "--ids", "off"], "data: [DONE]", id="dropped-without-ids"),
+    ],
+)
+def test_chat_exits_1_when_the_stream_is_cut_without_its_end_signal(gunicorn_server: Server, args: list[str], signal: str) -> None:
+    result = chat(gunicorn_server.url, "abc", "--model", "echo", "--delay", "0", *args)
+    assert result.returncode == 1
+    assert f"the stream was cut without its end signal ({signal})" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        pytest.param(["--pitfall", "no-space"], "a你\n", id="no-space-loses-the-space"),
+        pytest.param(["--split", "on", "--newline", "cr"], "a 你\n", id="split-and-cr-are-correct-sse"),
+        pytest.param(["--heartbeat", "0.1", "--stall", "200", "--retry", "500", "--error-at", "9"], "a 你\n", id="faults-switches"),
+    ],
+)
+def test_chat_has_the_pitfall_and_transport_switches(gunicorn_server: Server, args: list[str], shown: str) -> None:
+    result = chat(gunicorn_server.url, "a 你\n", "--model", "echo", "--delay", "0", *args)
+    assert (result.returncode, result.stdout) == (0, shown + "\n")
+
+
+def test_chat_sends_history_from_a_file(gunicorn_server: Server, tmp_path: Path) -> None:
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps([{"role": "user", "content": "你好"}, {"role": "assistant", "content": "Hi!"}]), encoding="utf-8")
+    result = chat(gunicorn_server.url, "Tell me about heartbeats", "--delay", "0", "--history", str(history), "--end", "event", "--raw")
+    assert result.returncode == 0
+    usage = json.loads(result.stdout.split("data: ", )[-1].splitlines()[0])["usage"]
+    assert usage["prompt_chars"] == len("你好" + "Hi!" + "Tell me about heartbeats")
+
+
+def test_chat_refuses_a_history_file_that_is_not_a_list(tmp_path: Path) -> None:
+    for content, problem in [("{", "is not JSON"), ('{"role": "user"}', "must hold a JSON list")]:
+        history = tmp_path / "history.json"
+        history.write_text(content, encoding="utf-8")
+        result = chat(f"http://127.0.0.1:{free_port()}", "Hi", "--history", str(history))
+        assert result.returncode == 2 and problem in result.stderr

@@ -108,3 +108,11 @@ def test_json_frame_carries_any_text_exactly(text: str, pieces: int) -> None:
 @given(text=st.text(), event_id=st.none() | st.from_regex(r"[0-9]{1,6}", fullmatch=True))
 def test_the_fast_data_frame_is_exactly_the_general_encoding(text: str, event_id: str | None) -> None:
     assert data_frame(text, event_id) == encode(Event(data=text, id=event_id))
+
+
+def test_an_id_only_becomes_the_resume_point_at_the_blank_line_that_ends_its_event() -> None:
+    decoder = Decoder()
+    decoder.feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n")
+    assert decoder.last_event_id == "1"  # event 2 never ended: a reconnect must resume after 1
+    assert decoder.feed(b"\nid: 3\n\n") == [Message("b", last_event_id="2")]
+    assert decoder.last_event_id == "3"  # an event with no data still sets it (and dispatches nothing)

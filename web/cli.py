@@ -9,6 +9,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from typing import IO
 from urllib.parse import urlsplit
 
 import click
@@ -19,11 +20,16 @@ from streamlab.decoder import Decoder, Message
 from streamlab.options import Option, schema
 
 MAX_RECONNECTS = 100
+END_SIGNALS = {"sentinel": "data: [DONE]", "event": "event: end"}  # what --end makes the server send
 CONTROL = {code: f"\\x{code:02x}" for code in [*range(32), 127]}  # shown escaped in --raw
 
 
 class Ended(Exception):
     """The stream finished: an end signal, an error frame, or a 204."""
+
+
+class Cut(click.ClickException):
+    """The stream stopped without its end signal, and there is nothing to resume from: exit status 1."""
 
 
 def ends(message: Message) -> bool:
@@ -93,15 +99,35 @@ def stream_options(command: FC) -> FC:
     return command
 
 
+def read_history(_context: click.Context, _parameter: click.Parameter, file: IO[str] | None) -> list[object] | None:
+    """Load --history: a JSON list of {"role": ..., "content": ...} (the server checks each message)."""
+    if file is None:
+        return None
+    try:
+        history = json.load(file)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise click.BadParameter(f"{file.name} is not JSON ({error})") from None
+    if not isinstance(history, list):
+        raise click.BadParameter(f'{file.name} must hold a JSON list of {{"role": ..., "content": ...}}')
+    return history
+
+
 @click.command("chat")
 @click.argument("prompt")
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True, envvar="STREAMLAB_URL",
               help="StreamLab's address.")
 @stream_options
+@click.option("--history", type=click.File(encoding="utf-8"), callback=read_history,
+              help='A JSON file: the conversation so far, a list of {"role": "user" | "assistant", "content": TEXT}.')
 @click.option("--raw", is_flag=True, help="Show the lines on the wire, with ms since the request.")
-def chat(prompt: str, url: str, raw: bool, **options: object) -> None:
-    """Stream a reply to PROMPT from a running StreamLab."""
+def chat(prompt: str, url: str, raw: bool, history: list[object] | None, **options: object) -> None:
+    """Stream a reply to PROMPT from a running StreamLab.
+
+    Exits with status 1 when the stream stops without its end signal (a cut the client cannot resume).
+    """
     body = {"message": prompt, **{name: value for name, value in options.items() if value is not None}}
+    if history is not None:
+        body["history"] = history
     started, last_id = time.monotonic(), ""
     try:
         for _ in range(MAX_RECONNECTS + 1):
@@ -110,6 +136,10 @@ def chat(prompt: str, url: str, raw: bool, **options: object) -> None:
                 break  # closed without ids (or progress): there is nothing to resume from
             if raw:
                 click.echo(f"{'':8}    (connection closed; reconnecting with Last-Event-ID: {last_id})")
+        if signal := END_SIGNALS.get(str(body["end"])):  # with end=close, closing is the end signal
+            click.echo()
+            resume = f"the last id was {last_id}" if last_id else "it had no ids to resume from"
+            raise Cut(f"the stream was cut without its end signal ({signal}); {resume}")
     except Ended:
         pass
     except OSError as error:

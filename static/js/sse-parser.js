@@ -10,7 +10,8 @@ const LINE_BREAK = /\r\n|\r|\n/g; // only these three; U+2028 and friends are no
 
 export class EventStreamParser {
   constructor(lastEventId = '') {
-    this.lastEventId = lastEventId; // kept across reconnects, like EventSource does
+    this.lastEventId = lastEventId; // what a reconnect sends; kept across reconnects, like EventSource does
+    this.idBuffer = lastEventId; // set by an id: line, committed to lastEventId at the blank line
     this.pending = ''; // the start of a line whose end has not arrived yet
     this.afterCR = false; // the last piece ended with CR: a LF next belongs to it
     this.started = false;
@@ -57,12 +58,14 @@ export class EventStreamParser {
     const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, ''); // one space only
     if (name === 'data') this.data.push(value);
     else if (name === 'event') this.type = value;
-    else if (name === 'id' && !value.includes('\0')) this.lastEventId = value;
+    else if (name === 'id' && !value.includes('\0')) this.idBuffer = value;
     else if (name === 'retry' && /^[0-9]+$/.test(value)) this.retry = Number(value);
     return null; // any other field is ignored
   }
 
   dispatch() {
+    // At every blank line, as the spec says: an event that never ends never moves the resume point.
+    this.lastEventId = this.idBuffer;
     if (this.lines.length === 0) return null; // a blank line after a blank line
     const event = this.data.length
       ? { type: this.type || 'message', data: this.data.join('\n'), lastEventId: this.lastEventId }

@@ -50,3 +50,11 @@ test('the last event id carries over to a resumed connection', () => {
   const frames = new EventStreamParser('7').push('data: x\n\n');
   assert.equal(frames[0].event.lastEventId, '7');
 });
+
+test('an id only becomes the resume point at the blank line that ends its event', () => {
+  const parser = new EventStreamParser();
+  parser.push('id: 1\ndata: a\n\nid: 2\ndata: b\n');
+  assert.equal(parser.lastEventId, '1'); // event 2 never ended: a reconnect must resume after 1
+  parser.push('\nid: 3\n\n');
+  assert.equal(parser.lastEventId, '3'); // an event with no data still sets it (and dispatches nothing)
+});
