@@ -1,5 +1,7 @@
 """The classroom page in real headless Chromium, against a real gunicorn + gevent server."""
 
+import json
+
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 from playwright.sync_api import Response as PageResponse
@@ -270,3 +272,67 @@ def test_the_page_in_chinese_on_a_projector(page: Page, gunicorn_server: Server)
     assert all(layout["heads"]) and all(layout["summaries"]) and all(layout["figures"]), layout
     assert min(layout["replies"]) >= 50 and min(layout["wires"]) >= 50 and layout["bottom"] <= 720 and layout["inside"], layout
     assert console == []
+
+
+def test_a_conversation_sends_history_with_post_and_says_why_get_cannot(page: Page, gunicorn_server: Server) -> None:
+    open_classroom(page, gunicorn_server, ["transport:post,end:event,delay:0", "transport:get,delay:0"], prompt="Hi", query="history=1")
+    expect(page.locator("#conversation")).to_be_checked()
+    send(page)
+    wait_finished(page)
+    page.locator("textarea[name=prompt]").fill("again")
+    send(page)
+    wait_finished(page)
+    # The second POST carried the first turn: the server counted it in the usage of its end event.
+    usage = json.loads(pane(page, 0).locator(".wire-end .lines").last.inner_text().split("data: ", 1)[1])["usage"]
+    assert usage["prompt_chars"] == len("Hi" + "Hi" + "again")
+    assert figure(page, 0, "history") == "4"
+    expect(pane(page, 1).locator("[data-role=notice]")).to_contain_text("EventSource can only send a URL")
+    page.locator("#conversation").uncheck()  # a new conversation
+    assert figure(page, 0, "history") == "0"
+
+
+@pytest.mark.parametrize("preset", ["get-vs-post", "plain-vs-json", "end-signals", "reconnect", "chunking", "blocking"])
+def test_each_comparison_shows_what_its_note_says(page: Page, gunicorn_server: Server, preset: str) -> None:
+    page.goto(gunicorn_server.url + "/?lang=en")
+    page.locator("#comparisons").select_option(preset)
+    note = page.locator("#watch").inner_text()
+    if preset != "chunking":  # the others keep the teacher's prompt: a short one here
+        page.locator("select[name=model]").select_option("echo")
+        page.locator("textarea[name=prompt]").fill({"plain-vs-json": "a\n b", "reconnect": "abcdefghijklmnopqrst"}.get(preset, "abcdef"))
+    prompt = page.locator("textarea[name=prompt]").input_value()
+    send(page)
+    if preset == "reconnect":  # ids resume exactly; without ids each reconnect starts over
+        assert "repeats" in note
+        wait_state_of(page, 0, "done")
+        page.wait_for_function("n => document.querySelectorAll('[data-role=text]')[1].textContent.length >= n", arg=30)
+        assert text_of(page, 0) == prompt and text_of(page, 1).startswith(prompt[:15] * 2)
+        page.locator("#stop-all").click()
+        return
+    if preset == "blocking":
+        assert "nothing until the whole reply" in note
+        page.wait_for_function("() => document.querySelectorAll('[data-role=text]')[1].textContent.length >= 2")
+        assert text_of(page, 0) == ""
+    wait_finished(page)
+    states = [pane(page, i).get_attribute("data-state") for i in range(page.locator(".pane").count())]
+    texts = [text_of(page, i) for i in range(len(states))]
+    assert texts == [prompt] * len(states)
+    if preset == "get-vs-post":
+        assert "never sees comments" in note
+        expect(pane(page, 1).locator(".wire-comment")).to_have_count(1)
+        expect(pane(page, 0).locator(".wire-comment")).to_have_count(0)
+    elif preset == "plain-vs-json":
+        assert "one data: line per line" in note
+        expect(pane(page, 0).locator(".wire-message .lines", has_text="data: \ndata: ")).to_have_count(1)
+        expect(pane(page, 1).locator(".wire-message .lines", has_text='{"content": "\\n"}')).to_have_count(1)
+    elif preset == "end-signals":
+        assert "one reconnect, and then closed" in note
+        assert states == ["done", "done", "closed"] and figure(page, 2, "reconnects") == "1"
+    elif preset == "chunking":
+        assert "Count the events" in note and "👍🏽" in note
+        events = [int(figure(page, i, "events")) for i in range(3)]
+        assert events[0] == len(prompt) + 1 and events[0] > events[1] > events[2] == 2  # [DONE] included
+        expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("one code point per event")
+
+
+def wait_state_of(page: Page, index: int, state: str) -> None:
+    expect(pane(page, index)).to_have_attribute("data-state", state, timeout=30_000)

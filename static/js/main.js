@@ -14,6 +14,7 @@ const form = document.getElementById('ask');
 const prompt = form.elements.prompt;
 const model = form.elements.model;
 const large = document.getElementById('large');
+const conversation = document.getElementById('conversation');
 const watch = document.getElementById('watch');
 const menus = { comparisons: document.getElementById('comparisons'), pitfalls: document.getElementById('pitfall-presets') };
 let panes = [];
@@ -24,6 +25,7 @@ for (const value of options.find((option) => option.name === 'model').values) mo
 function currentState() {
   return {
     prompt: prompt.value, model: model.value, panes: panes.map((pane) => pane.settings), large: large.checked,
+    conversation: conversation.checked,
     preset: preset?.id ?? '', lang: language,
   };
 }
@@ -62,7 +64,7 @@ function remove(pane) {
 
 function send() {
   const sentAt = performance.now();
-  for (const pane of panes) pane.start(prompt.value, model.value, sentAt);
+  for (const pane of panes) pane.start(prompt.value, model.value, sentAt, conversation.checked);
 }
 
 // What to watch: the symptom, why it happens, the fix, and the line of code that differs.
@@ -122,6 +124,13 @@ prompt.addEventListener('keydown', (event) => {
   }
 });
 for (const control of [prompt, model, large]) control.addEventListener('change', save);
+conversation.addEventListener('change', () => {
+  for (const pane of panes) {
+    pane.forget();
+    pane.showConversation(conversation.checked);
+  }
+  save();
+});
 document.getElementById('add-pane').addEventListener('click', () => {
   showWatch(null);
   showPanes([...panes.map((pane) => pane.settings), defaultPane(options)]);
@@ -140,5 +149,6 @@ const state = readState(location.search, options);
 prompt.value = state.prompt;
 model.value = state.model;
 large.checked = state.large;
+conversation.checked = state.conversation;
 showWatch(PRESETS.find((candidate) => candidate.id === state.preset) ?? null);
 showPanes(state.panes);

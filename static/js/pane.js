@@ -12,6 +12,7 @@ const CONNECTION_HINT_MS = 2500;
 const ACTIVE = new Set(['connecting', 'streaming', 'reconnecting']);
 const UTF8 = new TextEncoder();
 const BLOCKING_OPTIONS = new Set(['chunk', 'delay', 'stall']); // all a blocking reply's timing depends on
+const MAX_HISTORY = 100; // messages: the server's limit
 // An emoji that is more than one code point: a skin tone, a joiner (ZWJ) or an emoji presentation selector.
 const MULTI_CODE_POINT_EMOJI = /[\u{1F3FB}-\u{1F3FF}\u200D\uFE0F]/u;
 // Markup that runs script, had the page's Content-Security-Policy not stopped it.
@@ -39,6 +40,7 @@ export class Pane {
     this.part('stop').addEventListener('click', () => this.stop());
     this.part('remove').addEventListener('click', () => onRemove(this));
     this.client = null;
+    this.history = []; // this pane's conversation so far, when the page keeps one
     this.setState('idle');
   }
 
@@ -76,14 +78,17 @@ export class Pane {
     this.part('summary').textContent = [...mistakes, ...parts].filter(Boolean).join(' · ');
   }
 
-  start(prompt, model, sentAt) {
+  // Start a stream of the reply to prompt. With conversation on, POST panes send the turns so far
+  // as history (EventSource cannot: it only sends a URL).
+  start(prompt, model, sentAt, conversation = false) {
     this.stop();
     const settings = this.settings;
+    const history = conversation && settings.transport !== 'get' ? this.history : null;
     const client = clientNamed(settings.client);
     const run = {
       sentAt, client, frame: settings.frame, text: '', events: 0, bytes: 0,
       explainEmoji: settings.chunk === 'char' && settings.transport !== 'blocking',
-      estimated: settings.transport === 'get', reconnects: 0, over: false, warned: false,
+      estimated: settings.transport === 'get', reconnects: 0, over: false, warned: false, turn: conversation ? prompt : null,
     };
     this.run = run;
     this.part('text').replaceChildren();
@@ -93,10 +98,15 @@ export class Pane {
     this.setState('connecting');
     this.ticker = setInterval(() => this.figure('elapsed', `${this.ms()} ms`), 100);
     if (settings.transport !== 'blocking') {
-      this.hint = setTimeout(() => this.showNotice(t('notice.six-connections'), 'error'), CONNECTION_HINT_MS);
+      this.hint = setTimeout(() => {
+        run.waited = true;
+        this.showNotice(t('notice.six-connections'), 'error');
+      }, CONNECTION_HINT_MS);
     }
     const on = this.listener(run);
-    const { url, body } = request(prompt, model, settings, this.options);
+    const { url, body } = request(prompt, model, settings, this.options, history);
+    this.showConversation(conversation);
+    if (conversation && settings.transport === 'get') this.showNotice(t('notice.history-get'));
     const limits = { maxReconnects: MAX_RECONNECTS };
     if (settings.transport === 'get') this.client = streamWithEventSource(url, on, { ...limits, parts: client.eventSourceParts });
     else if (settings.transport === 'post') this.client = streamWithFetch(url, body, on, { ...limits, parts: client.fetchParts });
@@ -107,13 +117,23 @@ export class Pane {
     this.client?.stop();
   }
 
+  // The conversation ends: the next prompt starts a new one.
+  forget() {
+    this.history = [];
+    this.figure('history', '0');
+  }
+
+  showConversation(on) {
+    this.root.querySelector('[data-conversation]').hidden = !on || this.controls.transport.value === 'get';
+  }
+
   // The callbacks a client reports to; each ignores a run that has been replaced or has failed.
   listener(run) {
     const live = (fn) => (...args) => run === this.run && !run.over && fn(...args);
     return {
       opened: live(() => {
         clearTimeout(this.hint);
-        this.showNotice('');
+        if (run.waited) this.showNotice(''); // connected at last: the six-connection hint is over
         if (this.figures.open.textContent === '–') this.figure('open', `${this.ms()} ms`);
         this.setState('streaming');
         this.wireNote(t('wire.connected'));
@@ -142,6 +162,11 @@ export class Pane {
     this.figure('elapsed', `${this.ms()} ms`);
     this.setState(kind);
     this.wireNote(`■ ${message}`, kind);
+    if (kind === 'done' && this.run.turn !== null) {
+      this.history.push({ role: 'user', content: this.run.turn }, { role: 'assistant', content: this.run.text });
+      this.history.splice(0, Math.max(0, this.history.length - MAX_HISTORY));
+      this.figure('history', String(this.history.length));
+    }
     if (kind === 'error') this.showNotice(message, 'error');
     else if (this.run.explainEmoji && MULTI_CODE_POINT_EMOJI.test(this.run.text)) this.showNotice(t('notice.emoji'));
   }
@@ -253,7 +278,7 @@ function optionControl(option) {
 
 // GET carries everything in the query string; POST sends JSON, numbers as numbers.
 // The transport and the client are the page's own settings, not the server's.
-function request(prompt, model, settings, paneOptions) {
+function request(prompt, model, settings, paneOptions, history) {
   const options = { model };
   const numbers = new Set(paneOptions.filter((option) => !option.values.length).map((option) => option.name));
   for (const option of paneOptions) {
@@ -261,5 +286,5 @@ function request(prompt, model, settings, paneOptions) {
     if (value !== '') options[option.name] = numbers.has(option.name) ? Number(value) : value;
   }
   if (settings.transport === 'get') return { url: `/stream?${new URLSearchParams({ prompt, ...options })}` };
-  return { url: '/api/chat', body: { message: prompt, ...options } };
+  return { url: '/api/chat', body: { message: prompt, ...(history ? { history } : {}), ...options } };
 }

@@ -68,6 +68,7 @@ export function readState(search, options) {
     model: models.includes(model) ? model : models[0],
     panes,
     large: params.get('large') === '1',
+    conversation: params.get('history') === '1', // POST panes send the conversation so far
     preset: params.get('preset') ?? '', // the comparison whose "what to watch" note is shown
     lang: params.get('lang') ?? '', // read by the server; kept so a shared link keeps its language
   };
@@ -77,10 +78,11 @@ export function readState(search, options) {
 // longer prompt could not even be loaded again. Such a prompt stays out of the URL; the rest stays in.
 export const MAX_QUERY = 6000;
 
-export function writeState({ prompt, model, panes, large, preset = '', lang = '' }, options) {
+export function writeState({ prompt, model, panes, large, conversation = false, preset = '', lang = '' }, options) {
   const params = new URLSearchParams({ prompt, model });
   for (const pane of panes) params.append('pane', paneText(pane, options));
   if (large) params.set('large', '1');
+  if (conversation) params.set('history', '1');
   if (preset) params.set('preset', preset);
   if (lang) params.set('lang', lang);
   if (`?${params}`.length > MAX_QUERY) params.delete('prompt');
