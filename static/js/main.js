@@ -150,5 +150,10 @@ prompt.value = state.prompt;
 model.value = state.model;
 large.checked = state.large;
 conversation.checked = state.conversation;
-showWatch(PRESETS.find((candidate) => candidate.id === state.preset) ?? null);
-showPanes(state.panes);
+const linked = PRESETS.find((candidate) => candidate.id === state.preset) ?? null;
+if (linked && !new URLSearchParams(location.search).has('pane')) {
+  load(linked); // a lesson's link names only the preset: open it whole, its prompt and panes too
+} else {
+  showWatch(linked);
+  showPanes(state.panes);
+}

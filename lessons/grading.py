@@ -1,0 +1,75 @@
+"""What every lesson's grader uses: the student's own files, and failures a student can act on.
+
+Messages come in the student's language (STREAMLAB_LANG=zh or en, which `flask lesson check --lang`
+sets; otherwise the locale). Expected and received values are shown with repr(), so a missing
+"\\n" is as visible as a missing word.
+"""
+
+import importlib.util
+import locale
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+
+def language() -> str:
+    """zh or en: STREAMLAB_LANG first, then the locale (LANG=zh_CN.UTF-8 is Chinese)."""
+    chosen = os.environ.get("STREAMLAB_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0] or ""
+    return "zh" if chosen.lower().startswith("zh") else "en"
+
+
+def say(en: str, zh: str) -> str:
+    """The message in the student's language."""
+    return zh if language() == "zh" else en
+
+
+def fail(en: str, zh: str) -> None:
+    """Fail the task with a message, and no traceback into the grader's own code."""
+    pytest.fail(say(en, zh), pytrace=False)
+
+
+def same(received: Any, expected: Any, en: str, zh: str) -> None:
+    """Pass when received == expected; otherwise say what was checked, and show both values."""
+    if received != expected:
+        fail(f"{en}\n    expected: {expected!r}\n    received: {received!r}",
+             f"{zh}\n    期望：{expected!r}\n    实际：{received!r}")
+
+
+def load(target: Path, filename: str) -> ModuleType:
+    """Import the student's Python file afresh; a missing file or a syntax error is a clear failure."""
+    path = target / filename
+    if not path.is_file():
+        fail(f"{path} is missing", f"找不到 {path}")
+    name = f"graded_{target.name}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the student's file: any error in it is theirs to see
+        fail(f"{path} does not run: {type(error).__name__}: {error}", f"{path} 运行出错：{type(error).__name__}: {error}")
+    return module
+
+
+def function(module: ModuleType, name: str) -> Any:
+    """The named function of the student's module, or a failure that names it."""
+    found = getattr(module, name, None)
+    if not callable(found):
+        fail(f"{module.__file__} has no function {name}()", f"{module.__file__} 里没有函数 {name}()")
+    return found
+
+
+def node(script: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a Node.js script (a lesson's runner for a student's JS module)."""
+    try:
+        return subprocess.run(["node", str(script), *args], capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError:
+        fail("Node.js is needed for this check: install it (https://nodejs.org, or `apt-get install nodejs`)",
+             "这个检查需要 Node.js：请先安装（https://nodejs.org，或 `apt-get install nodejs`）")
+        raise

@@ -1,0 +1,153 @@
+"""The course's gates, for every lesson: the reference passes its grader, the starter and every
+known-bad variant fail it (each with a message that names its mistake, in both languages), the
+grader reads the student's folder, both READMEs match, and every snippet in them runs."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streamlab.course import LESSONS, Lesson, all_lessons
+from tests.servers import ROOT, Server
+
+COURSE = all_lessons()
+BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+HEADING = re.compile(r"^(#+) ", re.MULTILINE)
+
+
+def by_slug(lessons: list[Lesson]) -> dict[str, object]:
+    return {"argvalues": lessons, "ids": [lesson.slug for lesson in lessons]}
+
+
+def grade(lesson: Lesson, target: str, language: str = "en", tmp: Path | None = None) -> list[dict[str, object]]:
+    """Run lesson's grader on target; return its per-task report."""
+    report = (tmp or Path(os.environ.get("TMPDIR", "/tmp"))) / f"report-{os.getpid()}-{lesson.number}-{target.replace('/', '-')}-{language}.jsonl"
+    report.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "pytest", str(lesson.path), f"--target={target}", f"--report={report}", "-q", "-p", "no:cacheprovider"]
+    subprocess.run(command, cwd=ROOT, env={**os.environ, "STREAMLAB_LANG": language}, capture_output=True, text=True, timeout=300)
+    lines = report.read_text(encoding="utf-8").splitlines() if report.exists() else []
+    report.unlink(missing_ok=True)
+    return [json.loads(line) for line in lines]
+
+
+@pytest.mark.parametrize("lesson", **by_slug(COURSE))
+def test_the_solution_passes_every_task(lesson: Lesson, tmp_path: Path) -> None:
+    report = grade(lesson, "solution", tmp=tmp_path)
+    assert {entry["task"] for entry in report} == {task.number for task in lesson.tasks}
+    assert [entry["message"] for entry in report if not entry["passed"]] == []
+
+
+@pytest.mark.parametrize("lesson", **by_slug(COURSE))
+def test_the_untouched_starter_fails(lesson: Lesson, tmp_path: Path) -> None:
+    report = grade(lesson, "exercise", tmp=tmp_path)
+    assert report and not all(entry["passed"] for entry in report)
+
+
+MISTAKES = [(lesson, name) for lesson in COURSE for name in lesson.mistakes]
+
+
+@pytest.mark.parametrize(("lesson", "mistake"), MISTAKES, ids=[f"{lesson.slug}-{name}" for lesson, name in MISTAKES])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_known_mistake_fails_and_the_message_names_it(lesson: Lesson, mistake: str, language: str, tmp_path: Path) -> None:
+    report = grade(lesson, f"broken/{mistake}", language, tmp=tmp_path)
+    failures = [str(entry["message"]) for entry in report if not entry["passed"]]
+    assert failures, f"broken/{mistake} passes every task"
+    assert any(lesson.mistakes[mistake][language] in message for message in failures), failures
+
+
+@pytest.mark.parametrize("lesson", **by_slug(COURSE))
+def test_each_mistake_folder_is_declared(lesson: Lesson) -> None:
+    folders = sorted(path.name for path in (lesson.path / "broken").iterdir()) if (lesson.path / "broken").is_dir() else []
+    assert folders == sorted(lesson.mistakes)
+    assert sorted(path.name for path in (lesson.path / "exercise").iterdir() if path.name != "__pycache__") == \
+        sorted(path.name for path in (lesson.path / "solution").iterdir() if path.name != "__pycache__")
+
+
+def blocks(path: Path) -> list[tuple[str, str]]:
+    return BLOCK.findall(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("lesson", **by_slug(COURSE))
+def test_both_readmes_have_the_same_headings_and_code(lesson: Lesson) -> None:
+    english, chinese = (lesson.readme(language) for language in ("en", "zh"))
+    assert HEADING.findall(english.read_text(encoding="utf-8")) == HEADING.findall(chinese.read_text(encoding="utf-8"))
+    assert blocks(english) == blocks(chinese)
+    assert len(lesson.tasks) in range(2, 5)  # 2 to 4 tasks
+    for task in lesson.tasks:
+        assert task.title.keys() == task.hints.keys() == {"en", "zh"}
+
+
+SNIPPETS = [
+    (lesson, index, kind, code, blocks(lesson.readme("en"))[index + 1][1] if index + 1 < len(blocks(lesson.readme("en"))) and blocks(lesson.readme("en"))[index + 1][0] == "text" else None)
+    for lesson in COURSE
+    for index, (kind, code) in enumerate(blocks(lesson.readme("en")))
+    if kind in ("sh", "python")
+]
+
+
+@pytest.mark.parametrize(("lesson", "index", "kind", "code", "expected"), SNIPPETS,
+                         ids=[f"{lesson.slug}-{index}-{kind}" for lesson, index, kind, _, _ in SNIPPETS])
+def test_every_snippet_runs_and_prints_what_the_readme_shows(
+    lesson: Lesson, index: int, kind: str, code: str, expected: str | None, gunicorn_server: Server, tmp_path: Path
+) -> None:
+    """sh runs against a live server (and `flask lesson check` on a copy whose exercise/ is the solution);
+    python runs in the lesson's solution/, as a student runs it in a finished exercise/."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cwd = ROOT
+    if kind == "python":
+        command = [sys.executable, "-c", code]
+        cwd = lesson.path / "solution"
+    else:
+        code = code.replace("http://127.0.0.1:5000", gunicorn_server.url).replace(".venv/bin/", str(Path(sys.executable).parent) + "/")
+        if "flask lesson" in code:
+            copy = tmp_path / "lessons"
+            shutil.copytree(LESSONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.rmtree(copy / lesson.slug / "exercise")
+            shutil.copytree(lesson.path / "solution", copy / lesson.slug / "exercise", ignore=shutil.ignore_patterns("__pycache__"))
+            env["STREAMLAB_LESSONS"] = str(copy)
+        command = ["bash", "-c", code]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    if expected is not None:
+        assert result.stdout in (expected, expected.removesuffix("\n"))
+
+
+def flask_lesson(*args: str, lessons: Path = LESSONS, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "STREAMLAB_LESSONS": str(lessons), "PYTHONPATH": str(ROOT), "FLASK_APP": str(ROOT / "app.py")}
+    return subprocess.run([sys.executable, "-m", "flask", "lesson", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_lesson_list_shows_every_lesson_in_order_with_its_progress() -> None:
+    result = flask_lesson("list")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == [f"{lesson.number:02d}" for lesson in COURSE]
+    assert all(line.startswith("·") and line.endswith("(to do)") for line in lines)  # the starters do not pass
+    assert all(line.endswith("(待完成)") for line in flask_lesson("list", "--lang", "zh").stdout.splitlines())
+
+
+def test_lesson_check_says_which_lesson_is_unknown() -> None:
+    result = flask_lesson("check", "99")
+    assert result.returncode == 1 and "no lesson 99" in result.stderr
+    assert "没有第 99 课" in flask_lesson("check", "99", "--lang", "zh").stderr
+
+
+def test_lesson_reset_restores_the_starter_files(tmp_path: Path) -> None:
+    shutil.copytree(LESSONS, tmp_path / "lessons", ignore=shutil.ignore_patterns("__pycache__"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "course"], cwd=tmp_path, check=True)
+    lesson = COURSE[0]
+    starter = tmp_path / "lessons" / lesson.slug / "exercise"
+    [file] = [path for path in starter.iterdir() if path.is_file()]
+    original = file.read_text(encoding="utf-8")
+    file.write_text("# my attempt\n", encoding="utf-8")
+    result = flask_lesson("reset", str(lesson.number), lessons=tmp_path / "lessons")
+    assert result.returncode == 0 and f"restored lessons/{lesson.slug}/exercise" in result.stdout
+    assert file.read_text(encoding="utf-8") == original
