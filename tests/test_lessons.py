@@ -20,8 +20,7 @@ BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 HEADING = re.compile(r"^(#+) ", re.MULTILINE)
 
 
-def by_slug(lessons: list[Lesson]) -> dict[str, object]:
-    return {"argvalues": lessons, "ids": [lesson.slug for lesson in lessons]}
+SLUGS = [lesson.slug for lesson in COURSE]
 
 
 def grade(lesson: Lesson, target: str, language: str = "en", tmp: Path | None = None) -> list[dict[str, object]]:
@@ -35,14 +34,14 @@ def grade(lesson: Lesson, target: str, language: str = "en", tmp: Path | None = 
     return [json.loads(line) for line in lines]
 
 
-@pytest.mark.parametrize("lesson", **by_slug(COURSE))
+@pytest.mark.parametrize("lesson", COURSE, ids=SLUGS)
 def test_the_solution_passes_every_task(lesson: Lesson, tmp_path: Path) -> None:
     report = grade(lesson, "solution", tmp=tmp_path)
     assert {entry["task"] for entry in report} == {task.number for task in lesson.tasks}
     assert [entry["message"] for entry in report if not entry["passed"]] == []
 
 
-@pytest.mark.parametrize("lesson", **by_slug(COURSE))
+@pytest.mark.parametrize("lesson", COURSE, ids=SLUGS)
 def test_the_untouched_starter_fails(lesson: Lesson, tmp_path: Path) -> None:
     report = grade(lesson, "exercise", tmp=tmp_path)
     assert report and not all(entry["passed"] for entry in report)
@@ -60,7 +59,7 @@ def test_every_known_mistake_fails_and_the_message_names_it(lesson: Lesson, mist
     assert any(lesson.mistakes[mistake][language] in message for message in failures), failures
 
 
-@pytest.mark.parametrize("lesson", **by_slug(COURSE))
+@pytest.mark.parametrize("lesson", COURSE, ids=SLUGS)
 def test_each_mistake_folder_is_declared(lesson: Lesson) -> None:
     folders = sorted(path.name for path in (lesson.path / "broken").iterdir()) if (lesson.path / "broken").is_dir() else []
     assert folders == sorted(lesson.mistakes)
@@ -72,7 +71,7 @@ def blocks(path: Path) -> list[tuple[str, str]]:
     return BLOCK.findall(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("lesson", **by_slug(COURSE))
+@pytest.mark.parametrize("lesson", COURSE, ids=SLUGS)
 def test_both_readmes_have_the_same_headings_and_code(lesson: Lesson) -> None:
     english, chinese = (lesson.readme(language) for language in ("en", "zh"))
     assert HEADING.findall(english.read_text(encoding="utf-8")) == HEADING.findall(chinese.read_text(encoding="utf-8"))
