@@ -11,9 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
+from playwright.sync_api import Page, expect
 
 from streamlab.course import LESSONS, Lesson, all_lessons
+from tests.browser import screenshot, send
 from tests.servers import ROOT, Server
+from web import lessons as lessons_page
 
 COURSE = all_lessons()
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -159,3 +163,62 @@ def test_every_browser_snippet_is_part_of_the_graded_solution(lesson: Lesson) ->
     for kind, code in blocks(lesson.readme("en")):
         if kind in ("js", "javascript", "html"):
             assert any(code.strip() in source for source in sources), f"not found in {lesson.slug}/solution/: {code[:80]!r}"
+
+
+# The lessons in the browser: /lessons and /lessons/<slug>, rendered with raw HTML off.
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_course_index_lists_every_lesson(client: FlaskClient, language: str) -> None:
+    html = client.get(f"/lessons?lang={language}").get_data(as_text=True)
+    assert f'<html lang="{"zh-CN" if language == "zh" else "en"}">' in html
+    for lesson in COURSE:
+        assert f'href="/lessons/{lesson.slug}?lang={language}"' in html and lesson.title[language] in html
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("lesson", COURSE, ids=SLUGS)
+def test_a_lesson_page_renders_its_readme_under_the_strict_csp(client: FlaskClient, lesson: Lesson, language: str) -> None:
+    response = client.get(f"/lessons/{lesson.slug}?lang={language}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert f"<h1>{lesson.number:02d} · {lesson.title[language]}</h1>" in html
+    assert html.count("<details><summary>") == len(lesson.tasks)  # a hint per task, folded
+    assert 'href="http://127.0.0.1:5000' not in html  # links to the live demo stay on this server
+    assert f'href="/?{lesson.preset.replace("&", "&amp;")}&amp;lang={language}"' in html
+    assert "<script" not in html
+
+
+def test_markdown_from_a_readme_is_never_html() -> None:
+    html = lessons_page.rendered('Hi <script>alert(1)</script> <img src=x onerror=alert(1)>\n\n<details><summary><b>x</b></summary>\n\nok\n\n</details>\n')
+    assert "<script>" not in html and "<img" not in html and "&lt;script&gt;" in html
+    assert "<details><summary>&lt;b&gt;x&lt;/b&gt;</summary><p>ok</p>\n</details>" in html
+
+
+def test_a_lesson_has_short_addresses(client: FlaskClient) -> None:
+    lesson = COURSE[0]
+    for key in (str(lesson.number), f"{lesson.number:02d}", lesson.slug[3:]):
+        assert client.get(f"/lessons/{key}?lang=zh").headers["Location"] == f"/lessons/{lesson.slug}?lang=zh"
+    assert client.get("/lessons/99").status_code == 404
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("lesson", COURSE, ids=SLUGS)
+def test_a_lesson_page_in_chromium_and_its_live_links_stream(page: Page, gunicorn_server: Server, lesson: Lesson, language: str) -> None:
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    page.goto(f"{gunicorn_server.url}/lessons/{lesson.slug}?lang={language}")
+    expect(page.locator("h1")).to_have_text(f"{lesson.number:02d} · {lesson.title[language]}")
+    page.locator("summary").first.click()  # a hint unfolds
+    expect(page.locator("details").first).to_have_attribute("open", "")
+    screenshot(page, f"lesson-{lesson.slug}-{language}")
+    links = [page.locator(".lesson-actions a").nth(i).get_attribute("href") or "" for i in range(page.locator(".lesson-actions a").count())]
+    assert len(links) == (2 if lesson.pitfall else 1)
+    for link in links:
+        page.goto(gunicorn_server.url + link)
+        expect(page.locator(".pane").first).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == ("zh-CN" if language == "zh" else "en")
+        send(page)
+        page.wait_for_function("() => [...document.querySelectorAll('[data-figure=open]')].every(f => f.textContent !== '–')")
+        page.locator("#stop-all").click()
+    assert console == []
