@@ -105,7 +105,7 @@ async def open_stream(host: str, port: int, request: bytes, start_at: float, tim
     try:
         await asyncio.get_running_loop().create_connection(lambda: StreamProtocol(request, stream, finished), host, port)
         await asyncio.wait_for(finished, timeout)
-    except (OSError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError) as error:
         stream.error = stream.error or type(error).__name__
     return stream
 

@@ -13,10 +13,9 @@ Nothing here runs a grader or a server: web/course.py does, for `flask lesson` a
 
 import os
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-import tomllib
 
 # STREAMLAB_LESSONS moves the course elsewhere (the tests grade a copy): by default, lessons/ here.
 LESSONS = Path(os.environ.get("STREAMLAB_LESSONS") or Path(__file__).resolve().parent.parent / "lessons")
