@@ -29,7 +29,9 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():  # a failure, never a skip: `bash scripts/test` installs it as root
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `apt-get install chromium` or set STREAMLAB_CHROMIUM")
+        pytest.fail(f"no Chromium at {CHROMIUM}: install it (Debian and Ubuntu: `sudo apt-get install chromium`) or set "
+                    f"STREAMLAB_CHROMIUM to its path. 找不到 Chromium（{CHROMIUM}）：请先安装（Debian、Ubuntu："
+                    "`sudo apt-get install chromium`），或把 STREAMLAB_CHROMIUM 设为它的路径。", pytrace=False)
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
     yield browser
     browser.close()
