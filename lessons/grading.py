@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -28,7 +28,7 @@ def say(en: str, zh: str) -> str:
     return zh if language() == "zh" else en
 
 
-def fail(en: str, zh: str) -> None:
+def fail(en: str, zh: str) -> NoReturn:
     """Fail the task with a message, and no traceback into the grader's own code."""
     pytest.fail(say(en, zh), pytrace=False)
 
@@ -72,4 +72,6 @@ def node(script: Path, *args: str, timeout: float = 60) -> subprocess.CompletedP
     except FileNotFoundError:
         fail("Node.js is needed for this check: install it (https://nodejs.org, or `apt-get install nodejs`)",
              "这个检查需要 Node.js：请先安装（https://nodejs.org，或 `apt-get install nodejs`）")
-        raise
+    except subprocess.TimeoutExpired:
+        fail(f"your code did not finish within {timeout:g} s: is it waiting for something that never comes?",
+             f"你的代码在 {timeout:g} 秒内没有结束：是不是在等一个永远不会来的东西？")

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,8 +144,10 @@ def lesson() -> None:
 def list_lessons(lang: str | None) -> None:
     """List the lessons in order, with whether each exercise passes its check."""
     language = student_language(lang)
-    for each in all_lessons():
-        outcomes, _ = grade(each, "exercise", language)
+    course = all_lessons()
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # each check is its own process
+        graded = pool.map(lambda each: grade(each, "exercise", language)[0], course)
+    for each, outcomes in zip(course, graded, strict=True):
         done = outcomes and all(outcome.passed for outcome in outcomes) and len(outcomes) == len(each.tasks)
         click.echo(f"{'✓' if done else '·'} {each.number:02d}  {each.slug:32}  {each.title[language]}"
                    f"  ({WORDS[language]['pass' if done else 'todo']})")
