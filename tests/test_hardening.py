@@ -62,6 +62,7 @@ def concurrently(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
         return list(pool.map(lambda call: call(), calls))
 
 
+@pytest.mark.serial
 def test_twenty_zero_delay_streams_leave_classmates_their_cadence(shared: Server) -> None:
     """delay=0 streams never yielded: 20 of them gave classmates on the worker 760 ms gaps."""
     path = "/stream?model=echo&delay=0&prompt=" + "x" * 4000
@@ -70,6 +71,7 @@ def test_twenty_zero_delay_streams_leave_classmates_their_cadence(shared: Server
     assert shared.wait_for_open_streams(0) == 0
 
 
+@pytest.mark.serial
 def test_long_sentence_requests_leave_classmates_their_cadence(shared: Server) -> None:
     """With chunk=sentence, ten history messages of 4,000 dots pinned a worker for 30 s."""
     body = {"message": "." * 3999 + "x", "model": "echo", "delay": 0, "chunk": "sentence",
@@ -113,6 +115,7 @@ def send_long_request_line(server: Server, megabytes: int) -> bytes:
         return sock.recv(4096).split(b"\r\n", 1)[0]
 
 
+@pytest.mark.serial
 def test_a_huge_request_line_is_refused_at_once_and_classmates_keep_their_cadence(one_worker: Server) -> None:
     """Without a bound, gunicorn re-scanned a 4 MB line on every read: a 2.8 s freeze (16 MB: 30 s and a kill)."""
     statuses: list[bytes] = []
