@@ -1,51 +1,62 @@
 """What the `tutor` model says: short, patient answers about the lesson topics.
 
-Edit freely: a topic is a few keywords and one answer per language. The reply is opener + the
-topic's answer + closer, each picked by the conversation's seed, so it never changes between runs.
+Edit freely: a topic is a few keywords, one answer per language, and the lesson that teaches it.
+The reply is opener + the topic's answer + closer, each picked by the conversation's seed, so it
+never changes between runs; a topic with a lesson ends by pointing to it.
 """
 
 import re
+from dataclasses import dataclass
 
-# (keywords, English answer, Chinese answer); the first topic whose keyword is in the prompt wins.
-TOPICS: list[tuple[tuple[str, ...], str, str]] = [
-    (("reconnect", "resume", "last-event-id", "retry", "重连", "续传"),
-     "When a stream drops, EventSource reconnects by itself and sends the last id it saw as "
-     "the Last-Event-ID header. With ids on, the server continues with the next chunk; "
-     "without ids it starts over and you see the text twice.",
-     "连接断开后，EventSource 会自动重连，并在 Last-Event-ID 头里带上最后收到的 id。"
-     "有了 id，服务器就从下一块接着发；没有 id，就只能从头再来。"),
-    (("done", "end", "finish", "close", "结束", "关闭"),
-     "A stream has to say that it is finished. A data: [DONE] line or a custom end event tells "
-     "the page to call close(); if the server just hangs up, EventSource reconnects.",
-     "流结束时要说一声。data: [DONE] 或自定义的 end 事件告诉页面调用 close()；"
-     "如果服务器只是断开，EventSource 会重新连接。"),
-    (("json", "frame", "format", "格式"),
-     "Plain frames send the text itself after data:, so a line break splits it into two data "
-     "lines. JSON frames wrap each chunk as {\"content\": ...}, which keeps every space and "
-     "newline exactly and leaves room for usage and errors.",
-     "纯文本帧把文字直接放在 data: 后面，换行会把它拆成两行。"
-     "JSON 帧把每一块包成 {\"content\": ...}，空格和换行都原样保留。"),
-    (("heartbeat", "ping", "proxy", "nginx", "buffer", "心跳", "代理"),
-     "A proxy may hold a response until it has enough bytes, or close one that looks idle. "
-     "The header X-Accel-Buffering: no turns off nginx's buffer, and a : ping comment now "
-     "and then keeps a quiet stream alive.",
-     "代理可能会攒够字节才转发，也可能关掉看起来空闲的连接。"
-     "X-Accel-Buffering: no 关掉 nginx 的缓冲，定时发送 : ping 注释让安静的流保持连接。"),
-    (("fetch", "post", "readablestream", "reader", "decoder"),
-     "EventSource can only GET, so chat apps POST with fetch and read response.body chunk by "
-     "chunk. Keep a buffer: a frame, or even one character, can be split across two reads.",
-     "EventSource 只能发 GET，所以聊天应用用 fetch 发 POST，再一块一块读 response.body。"
-     "要留一个缓冲区：一帧，甚至一个字符，都可能被拆在两次读取之间。"),
-    (("error", "fail", "错误", "失败"),
-     "Errors come in two kinds. Before the stream starts, the server can still answer with an "
-     "HTTP status and a JSON body; once events are flowing, it can only send an error frame.",
-     "错误分两种。流开始之前，服务器还能回一个 HTTP 状态码和 JSON；"
-     "事件开始流动以后，就只能发一个错误帧。"),
-    (("cancel", "stop", "abort", "取消", "停止"),
-     "To stop a stream, the page calls es.close() or aborts its fetch with an AbortController. "
-     "The server notices at its next write and cleans up in a finally block.",
-     "要停止一个流，页面调用 es.close()，或用 AbortController 中止 fetch。"
-     "服务器在下一次写入时发现，并在 finally 里清理。"),
+
+@dataclass(frozen=True)
+class Topic:
+    keywords: tuple[str, ...]
+    english: str
+    chinese: str
+    lesson: str = ""  # the lesson folder that teaches it, e.g. "05-fetch-stream" ("" while there is none)
+
+
+# The first topic whose keyword is in the prompt wins.
+TOPICS: list[Topic] = [
+    Topic(("reconnect", "resume", "last-event-id", "retry", "重连", "续传"),
+          "When a stream drops, EventSource reconnects by itself and sends the last id it saw as "
+          "the Last-Event-ID header. With ids on, the server continues with the next chunk; "
+          "without ids it starts over and you see the text twice.",
+          "连接断开后，EventSource 会自动重连，并在 Last-Event-ID 头里带上最后收到的 id。"
+          "有了 id，服务器就从下一块接着发；没有 id，就只能从头再来。"),
+    Topic(("done", "end", "finish", "close", "结束", "关闭"),
+          "A stream has to say that it is finished. A data: [DONE] line or a custom end event tells "
+          "the page to call close(); if the server just hangs up, EventSource reconnects.",
+          "流结束时要说一声。data: [DONE] 或自定义的 end 事件告诉页面调用 close()；"
+          "如果服务器只是断开，EventSource 会重新连接。"),
+    Topic(("json", "frame", "format", "格式"),
+          "Plain frames send the text itself after data:, so a line break splits it into two data "
+          "lines. JSON frames wrap each chunk as {\"content\": ...}, which keeps every space and "
+          "newline exactly and leaves room for usage and errors.",
+          "纯文本帧把文字直接放在 data: 后面，换行会把它拆成两行。"
+          "JSON 帧把每一块包成 {\"content\": ...}，空格和换行都原样保留。"),
+    Topic(("heartbeat", "ping", "proxy", "nginx", "buffer", "心跳", "代理"),
+          "A proxy may hold a response until it has enough bytes, or close one that looks idle. "
+          "The header X-Accel-Buffering: no turns off nginx's buffer, and a : ping comment now "
+          "and then keeps a quiet stream alive.",
+          "代理可能会攒够字节才转发，也可能关掉看起来空闲的连接。"
+          "X-Accel-Buffering: no 关掉 nginx 的缓冲，定时发送 : ping 注释让安静的流保持连接。"),
+    Topic(("fetch", "post", "readablestream", "reader", "decoder"),
+          "EventSource can only GET, so chat apps POST with fetch and read response.body chunk by "
+          "chunk. Keep a buffer: a frame, or even one character, can be split across two reads.",
+          "EventSource 只能发 GET，所以聊天应用用 fetch 发 POST，再一块一块读 response.body。"
+          "要留一个缓冲区：一帧，甚至一个字符，都可能被拆在两次读取之间。", "05-fetch-stream"),
+    Topic(("error", "fail", "错误", "失败"),
+          "Errors come in two kinds. Before the stream starts, the server can still answer with an "
+          "HTTP status and a JSON body; once events are flowing, it can only send an error frame.",
+          "错误分两种。流开始之前，服务器还能回一个 HTTP 状态码和 JSON；"
+          "事件开始流动以后，就只能发一个错误帧。"),
+    Topic(("cancel", "stop", "abort", "取消", "停止"),
+          "To stop a stream, the page calls es.close() or aborts its fetch with an AbortController. "
+          "The server notices at its next write and cleans up in a finally block.",
+          "要停止一个流，页面调用 es.close()，或用 AbortController 中止 fetch。"
+          "服务器在下一次写入时发现，并在 finally 里清理。"),
 ]
 
 # Used when no keyword matches: the basics every lesson builds on.
@@ -79,8 +90,12 @@ def mentions(prompt: str, word: str) -> bool:
 def answer(prompt: str, follow_up: bool, seed: int) -> str:
     """Compose the reply: Chinese for a prompt with Chinese characters, English otherwise."""
     lang = 1 if CHINESE.search(prompt) else 0
-    topic = next((topic for topic in TOPICS if any(mentions(prompt, word) for word in topic[0])), None)
-    body = (topic[1], topic[2])[lang] if topic else BASICS[seed % len(BASICS)][lang]
+    topic = next((topic for topic in TOPICS if any(mentions(prompt, word) for word in topic.keywords)), None)
+    body = (topic.english, topic.chinese)[lang] if topic else BASICS[seed % len(BASICS)][lang]
     opener = FOLLOW_UP if follow_up else OPENERS[seed // 7 % len(OPENERS)]
     closer = CLOSERS[seed // 11 % len(CLOSERS)]
+    if topic and topic.lesson:
+        number = topic.lesson[:2]
+        closer = (f"Lesson {number} teaches it, with an exercise: /lessons/{topic.lesson}",
+                  f"第 {number} 课讲的就是这个，还有练习：/lessons/{topic.lesson}")
     return "".join((opener[lang], "" if lang else " ", body, "" if lang else " ", closer[lang]))

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Page, expect
 
 from streamlab.course import LESSONS, Lesson, all_lessons
+from streamlab.tutor import TOPICS, answer
 from tests.browser import screenshot, send
 from tests.servers import ROOT, Server
 from web import lessons as lessons_page
@@ -241,3 +242,12 @@ def test_a_lesson_page_in_chromium_and_its_live_links_stream(page: Page, gunicor
 def test_the_course_readme_lists_every_lesson_in_order(readme: str) -> None:
     linked = re.findall(r"^\| (\d\d) \| \[[^]]+\]\(([^)/]+)/(README[.\w-]*\.md)\)", (LESSONS / readme).read_text(encoding="utf-8"), re.MULTILINE)
     assert [(number, slug, file) for number, slug, file in linked] == [(f"{lesson.number:02d}", lesson.slug, readme) for lesson in COURSE]
+
+
+def test_the_tutor_points_to_real_lessons() -> None:
+    """A topic's lesson is a folder of the course, and the tutor's reply names its page."""
+    slugs = {lesson.slug for lesson in COURSE}
+    linked = [topic for topic in TOPICS if topic.lesson]
+    assert linked and all(topic.lesson in slugs for topic in linked)
+    for topic in linked:
+        assert f"/lessons/{topic.lesson}" in answer(f"Tell me about {topic.keywords[0]}", False, 0)
