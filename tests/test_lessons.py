@@ -251,3 +251,19 @@ def test_the_tutor_points_to_real_lessons() -> None:
     assert linked and all(topic.lesson in slugs for topic in linked)
     for topic in linked:
         assert f"/lessons/{topic.lesson}" in answer(f"Tell me about {topic.keywords[0]}", False, 0)
+
+
+LOCAL_LINK = re.compile(r"(?:<|\]\()http://127\.0\.0\.1:5000(/[^\s)>]*)")  # <autolinks> and [text](links)
+
+
+@pytest.mark.parametrize("lesson", COURSE, ids=SLUGS)
+def test_every_local_link_in_both_readmes_answers(client: FlaskClient, lesson: Lesson) -> None:
+    """Every link to this server (the classroom page, a lesson): each one answers 200."""
+    for language in ("en", "zh"):
+        prose = BLOCK.sub("", lesson.readme(language).read_text(encoding="utf-8"))
+        paths = LOCAL_LINK.findall(prose)
+        assert paths, f"{language}: no link to the live demo"
+        for path in paths:
+            response = client.get(path, follow_redirects=True)
+            assert response.status_code == 200, (language, path)
+            response.close()
