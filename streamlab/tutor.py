@@ -24,24 +24,24 @@ TOPICS: list[Topic] = [
           "the Last-Event-ID header. With ids on, the server continues with the next chunk; "
           "without ids it starts over and you see the text twice.",
           "连接断开后，EventSource 会自动重连，并在 Last-Event-ID 头里带上最后收到的 id。"
-          "有了 id，服务器就从下一块接着发；没有 id，就只能从头再来。"),
+          "有了 id，服务器就从下一块接着发；没有 id，就只能从头再来。", "08-reconnect-resume"),
     Topic(("done", "end", "finish", "close", "结束", "关闭"),
           "A stream has to say that it is finished. A data: [DONE] line or a custom end event tells "
           "the page to call close(); if the server just hangs up, EventSource reconnects.",
           "流结束时要说一声。data: [DONE] 或自定义的 end 事件告诉页面调用 close()；"
-          "如果服务器只是断开，EventSource 会重新连接。"),
+          "如果服务器只是断开，EventSource 会重新连接。", "07-ending-a-stream"),
     Topic(("json", "frame", "format", "格式"),
           "Plain frames send the text itself after data:, so a line break splits it into two data "
           "lines. JSON frames wrap each chunk as {\"content\": ...}, which keeps every space and "
           "newline exactly and leaves room for usage and errors.",
           "纯文本帧把文字直接放在 data: 后面，换行会把它拆成两行。"
-          "JSON 帧把每一块包成 {\"content\": ...}，空格和换行都原样保留。"),
+          "JSON 帧把每一块包成 {\"content\": ...}，空格和换行都原样保留。", "06-json-frames"),
     Topic(("heartbeat", "ping", "proxy", "nginx", "buffer", "心跳", "代理"),
           "A proxy may hold a response until it has enough bytes, or close one that looks idle. "
           "The header X-Accel-Buffering: no turns off nginx's buffer, and a : ping comment now "
           "and then keeps a quiet stream alive.",
           "代理可能会攒够字节才转发，也可能关掉看起来空闲的连接。"
-          "X-Accel-Buffering: no 关掉 nginx 的缓冲，定时发送 : ping 注释让安静的流保持连接。"),
+          "X-Accel-Buffering: no 关掉 nginx 的缓冲，定时发送 : ping 注释让安静的流保持连接。", "09-heartbeats-proxies"),
     Topic(("fetch", "post", "readablestream", "reader", "decoder"),
           "EventSource can only GET, so chat apps POST with fetch and read response.body chunk by "
           "chunk. Keep a buffer: a frame, or even one character, can be split across two reads.",
@@ -51,12 +51,12 @@ TOPICS: list[Topic] = [
           "Errors come in two kinds. Before the stream starts, the server can still answer with an "
           "HTTP status and a JSON body; once events are flowing, it can only send an error frame.",
           "错误分两种。流开始之前，服务器还能回一个 HTTP 状态码和 JSON；"
-          "事件开始流动以后，就只能发一个错误帧。"),
+          "事件开始流动以后，就只能发一个错误帧。", "11-errors"),
     Topic(("cancel", "stop", "abort", "取消", "停止"),
           "To stop a stream, the page calls es.close() or aborts its fetch with an AbortController. "
           "The server notices at its next write and cleans up in a finally block.",
           "要停止一个流，页面调用 es.close()，或用 AbortController 中止 fetch。"
-          "服务器在下一次写入时发现，并在 finally 里清理。"),
+          "服务器在下一次写入时发现，并在 finally 里清理。", "10-cancel-cleanup"),
 ]
 
 # Used when no keyword matches: the basics every lesson builds on.
