@@ -296,6 +296,8 @@ def test_each_comparison_shows_what_its_note_says(page: Page, gunicorn_server: S
     page.goto(gunicorn_server.url + "/?lang=en")
     page.locator("#comparisons").select_option(preset)
     note = page.locator("#watch").inner_text()
+    lesson = page.locator("#watch [data-role=lesson]").get_attribute("href") or ""
+    assert lesson.startswith("/lessons/") and page.request.get(gunicorn_server.url + lesson).ok  # the lesson that teaches it
     if preset != "chunking":  # the others keep the teacher's prompt: a short one here
         page.locator("select[name=model]").select_option("echo")
         page.locator("textarea[name=prompt]").fill({"plain-vs-json": "a\n b", "reconnect": "abcdefghijklmnopqrst"}.get(preset, "abcdef"))

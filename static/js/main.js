@@ -77,6 +77,7 @@ function showWatch(chosen) {
   const part = (role) => watch.querySelector(`[data-role="${role}"]`);
   part('title').textContent = t(`preset.${chosen.id}`);
   for (const role of ['symptom', 'cause', 'fix']) part(role).textContent = t(`preset.${chosen.id}.${role}`);
+  part('lesson').href = `/lessons/${chosen.lesson}?lang=${language === 'zh-CN' ? 'zh' : 'en'}`;
   part('code').hidden = !chosen.code;
   part('broken').textContent = chosen.code?.broken ?? '';
   part('fixed').textContent = chosen.code?.fixed ?? '';

@@ -1,7 +1,7 @@
 // The page state <-> URL round trip. Run: node --test tests/js/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { MAX_QUERY, clientsFor, defaultPane, paneFrom, paneText, readState, writeState } from '../../static/js/state.js';
 import { PRESETS } from '../../static/js/presets.js';
 
@@ -68,4 +68,9 @@ test('every preset runs each broken client on its own transport', () => {
 
 test('a URL without panes shows GET next to POST', () => {
   assert.deepEqual(readState('', OPTIONS).panes.map((pane) => pane.transport), ['get', 'post']);
+});
+
+test('every preset names a lesson of the course', () => {
+  const lessons = readdirSync(new URL('../../lessons/', import.meta.url)).filter((name) => /^\d\d-/.test(name));
+  for (const preset of PRESETS) assert.ok(lessons.includes(preset.lesson), `${preset.id}: ${preset.lesson}`);
 });
