@@ -5,16 +5,22 @@ sets; otherwise the locale). Expected and received values are shown with repr(),
 "\\n" is as visible as a missing word.
 """
 
+import contextlib
 import importlib.util
 import locale
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
 import pytest
+from flask import Flask, got_request_exception
+from werkzeug.serving import make_server
 
 
 def language() -> str:
@@ -75,3 +81,60 @@ def node(script: Path, *args: str, timeout: float = 60) -> subprocess.CompletedP
     except subprocess.TimeoutExpired:
         fail(f"your code did not finish within {timeout:g} s: is it waiting for something that never comes?",
              f"你的代码在 {timeout:g} 秒内没有结束：是不是在等一个永远不会来的东西？")
+
+
+@dataclass
+class Served:
+    """A student's Flask app on a free port: its address, its module, and what went wrong inside it."""
+
+    url: str = ""
+    port: int = 0
+    module: ModuleType | None = None
+    errors: list[BaseException] = field(default_factory=list)  # raised while a view or a body ran
+    pieces: list[int] = field(default_factory=list)  # the size of each piece a body yielded
+
+
+class Watch:
+    """WSGI middleware: count the pieces of each body, and keep any error raised while it is produced
+    (the server itself can only cut the response short)."""
+
+    def __init__(self, app: Any, served: Served) -> None:
+        self.app, self.served = app, served
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        return self.body(self.app(environ, start_response))
+
+    def body(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        try:
+            for piece in pieces:
+                self.served.pieces.append(len(piece))
+                yield piece
+        except Exception as error:
+            self.served.errors.append(error)
+            raise
+        finally:
+            close = getattr(pieces, "close", None)
+            if close:
+                close()
+
+
+@contextlib.contextmanager
+def serve(target: Path, filename: str = "app.py") -> Iterator[Served]:
+    """Serve the Flask app named `app` in the student's file with a real threaded Werkzeug server (what
+    `flask run` uses) on a free port, until the block ends."""
+    module = load(target, filename)
+    app = getattr(module, "app", None)
+    if not isinstance(app, Flask):
+        fail(f"{target / filename} has no Flask app named app", f"{target / filename} 里没有名叫 app 的 Flask 应用")
+    served = Served(module=module)
+    server = make_server("127.0.0.1", 0, Watch(app, served), threaded=True)
+    served.port = server.server_port
+    served.url = f"http://127.0.0.1:{served.port}"
+    got_request_exception.connect(lambda sender, exception, **extra: served.errors.append(exception), app, weak=False)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # quick to shut down
+    thread.start()
+    try:
+        yield served
+    finally:
+        server.shutdown()
+        thread.join(10)

@@ -6,18 +6,14 @@ EventSource does when a response ends: it sends the same request again, with the
 as Last-Event-ID. A wrapper around the app keeps any error raised while the server runs it.
 """
 
-import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from flask import Flask, got_request_exception
-from werkzeug.serving import make_server
 
-from lessons.grading import fail, load, same
+from lessons.grading import Served, fail, same, serve
 from streamlab.decoder import Decoder, Message
 
 TEXT = "Hi there 你好 🙂 streaming"
@@ -26,50 +22,10 @@ LONGEST = 100_000  # bytes: far more than these replies need, so a stream that n
 WAIT = 5  # seconds: every response here is ready at once, so waiting longer means it never comes
 
 
-@dataclass
-class Served:
-    """The student's app on a free port, and what went wrong inside it."""
-
-    url: str
-    errors: list[BaseException] = field(default_factory=list)
-
-
-class Watch:
-    """WSGI middleware: keep any error raised while a body is produced (the server can only cut it short)."""
-
-    def __init__(self, app: Any, served: Served) -> None:
-        self.app, self.served = app, served
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        return self.body(self.app(environ, start_response))
-
-    def body(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
-        try:
-            yield from pieces
-        except Exception as error:
-            self.served.errors.append(error)
-            raise
-        finally:
-            close = getattr(pieces, "close", None)
-            if close:
-                close()
-
-
 @pytest.fixture
 def served(target: Path) -> Iterator[Served]:
-    module = load(target, "app.py")
-    app = getattr(module, "app", None)
-    if not isinstance(app, Flask):
-        fail(f"{target / 'app.py'} has no Flask app named app", f"{target / 'app.py'} 里没有名叫 app 的 Flask 应用")
-    served = Served("")
-    server = make_server("127.0.0.1", 0, Watch(app, served), threaded=True)  # a free port, as `flask run` serves
-    served.url = f"http://127.0.0.1:{server.server_port}"
-    got_request_exception.connect(lambda sender, exception, **extra: served.errors.append(exception), app, weak=False)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)  # quick to shut down
-    thread.start()
-    yield served
-    server.shutdown()
-    thread.join(10)
+    with serve(target) as served:
+        yield served
 
 
 @dataclass

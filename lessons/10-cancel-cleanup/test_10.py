@@ -9,20 +9,16 @@ place. Task 4 runs streamReply() in Node against a real StreamLab, presses Stop
 
 import json
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
-from flask import Flask, got_request_exception
-from werkzeug.serving import make_server
 
-from lessons.grading import fail, load, node, same, say
+from lessons.grading import Served, fail, node, same, say, serve
 from streamlab.decoder import Decoder, Message
 from tests.servers import Server
 
@@ -31,51 +27,10 @@ MANY = [f"w{n}" for n in range(200)]  # 20 s of words at 0.1 s each: far longer 
 QUICKLY = 1.5  # seconds: how soon a stream must give its place back once its client has left (it takes ~0.1 s)
 
 
-@dataclass
-class Served:
-    """The student's app on a free port, and what went wrong inside it."""
-
-    url: str
-    port: int
-    errors: list[BaseException] = field(default_factory=list)
-
-
-class Watch:
-    """WSGI middleware: keep any error raised while the app produces a body."""
-
-    def __init__(self, app: Any, served: Served) -> None:
-        self.app, self.served = app, served
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        return self.body(self.app(environ, start_response))
-
-    def body(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
-        try:
-            yield from pieces
-        except Exception as error:
-            self.served.errors.append(error)
-            raise
-        finally:
-            close = getattr(pieces, "close", None)
-            if close:
-                close()
-
-
 @pytest.fixture
 def served(target: Path) -> Iterator[Served]:
-    module = load(target, "app.py")
-    app = getattr(module, "app", None)
-    if not isinstance(app, Flask):
-        fail(f"{target / 'app.py'} has no Flask app named app", f"{target / 'app.py'} 里没有名叫 app 的 Flask 应用")
-    served = Served("", 0)
-    server = make_server("127.0.0.1", 0, Watch(app, served), threaded=True)  # a free port, as `flask run` serves
-    served.url, served.port = f"http://127.0.0.1:{server.server_port}", server.server_port
-    got_request_exception.connect(lambda sender, exception, **extra: served.errors.append(exception), app, weak=False)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield served
-    server.shutdown()
-    thread.join(10)
+    with serve(target) as served:
+        yield served
 
 
 def raised(served: Served) -> None:

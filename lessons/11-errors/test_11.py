@@ -8,70 +8,24 @@ around the app records what it raised: the server itself can only cut the respon
 """
 
 import json
-import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import httpx
 import pytest
-from flask import Flask, got_request_exception
-from werkzeug.serving import make_server
 
-from lessons.grading import fail, load, same
+from lessons.grading import Served, fail, same, serve
 from streamlab.decoder import Decoder, Message
 
 WORDS = ["one", "two", "你好", "🙂", "three"]
 LONGEST = 100_000  # bytes: far more than these replies need, so a stream that never ends fails instead of hanging
 
 
-@dataclass
-class Served:
-    """The student's app on a free port, and what went wrong inside it."""
-
-    url: str
-    module: ModuleType
-    errors: list[BaseException] = field(default_factory=list)
-
-
-class Watch:
-    """WSGI middleware: keep any error raised while the app produces a body."""
-
-    def __init__(self, app: Any, served: Served) -> None:
-        self.app, self.served = app, served
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        return self.body(self.app(environ, start_response))
-
-    def body(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
-        try:
-            yield from pieces
-        except Exception as error:
-            self.served.errors.append(error)
-            raise
-        finally:
-            close = getattr(pieces, "close", None)
-            if close:
-                close()
-
-
 @pytest.fixture
 def served(target: Path) -> Iterator[Served]:
-    module = load(target, "app.py")
-    app = getattr(module, "app", None)
-    if not isinstance(app, Flask):
-        fail(f"{target / 'app.py'} has no Flask app named app", f"{target / 'app.py'} 里没有名叫 app 的 Flask 应用")
-    served = Served("", module)
-    server = make_server("127.0.0.1", 0, Watch(app, served), threaded=True)  # a free port, as `flask run` serves
-    served.url = f"http://127.0.0.1:{server.server_port}"
-    got_request_exception.connect(lambda sender, exception, **extra: served.errors.append(exception), app, weak=False)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield served
-    server.shutdown()
-    thread.join(10)
+    with serve(target) as served:
+        yield served
 
 
 @dataclass
