@@ -84,6 +84,10 @@ def test_both_readmes_have_the_same_headings_and_code(lesson: Lesson) -> None:
     english, chinese = (lesson.readme(language) for language in ("en", "zh"))
     assert HEADING.findall(english.read_text(encoding="utf-8")) == HEADING.findall(chinese.read_text(encoding="utf-8"))
     assert blocks(english) == blocks(chinese)
+    # How to check, and what a full pass prints: the snippet test runs it on a copy whose exercise/ is
+    # the solution, so the grader is shown to read the student's folder.
+    check = ("sh", f".venv/bin/flask lesson check {lesson.number:02d}\n")
+    assert check in blocks(english) and blocks(english)[blocks(english).index(check) + 1][0] == "text"
     assert len(lesson.tasks) in range(2, 5)  # 2 to 4 tasks
     for task in lesson.tasks:
         assert task.title.keys() == task.hints.keys() == {"en", "zh"}
