@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from streamlab.streams import RealClock
-from web import cli, course, errors, lessons, pages, responses, streams
+from web import cli, course, errors, lessons, openai, pages, responses, streams
 
 DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # bytes of request body; history can be long
@@ -56,6 +56,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(streams.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(lessons.bp)
+    app.register_blueprint(openai.bp)
     cli.register(app)
     course.register(app)
     return app
