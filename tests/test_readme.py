@@ -62,6 +62,10 @@ def test_the_setup_command_serves_from_a_fresh_copy(tmp_path: Path) -> None:
         assert "StreamLab" in httpx.get(f"http://127.0.0.1:{port}/").text  # the page the README says to open
         got = httpx.get(f"http://127.0.0.1:{port}/stream?prompt=Hi&model=echo&delay=0")
         assert got.text.endswith("data: [DONE]\n\n")
+        # The course runs on the same setup: a student needs nothing else to check a lesson.
+        check = subprocess.run([str(copy / ".venv" / "bin" / "flask"), "lesson", "check", "03", "--solution"], cwd=copy,
+                               env=env, capture_output=True, text=True, timeout=120)
+        assert check.returncode == 0 and "All 4 tasks pass." in check.stdout, check.stdout + check.stderr
     finally:
         os.killpg(process.pid, signal.SIGTERM)  # the group this test started: bash, pip, flask
         process.wait(timeout=30)
