@@ -7,8 +7,6 @@ sets; otherwise the locale). Expected and received values are shown with repr(),
 
 import contextlib
 import importlib.util
-import locale
-import os
 import subprocess
 import sys
 import threading
@@ -22,16 +20,12 @@ import pytest
 from flask import Flask, got_request_exception
 from werkzeug.serving import make_server
 
-
-def language() -> str:
-    """zh or en: STREAMLAB_LANG first, then the locale (LANG=zh_CN.UTF-8 is Chinese)."""
-    chosen = os.environ.get("STREAMLAB_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0] or ""
-    return "zh" if chosen.lower().startswith("zh") else "en"
+from streamlab.course import student_language
 
 
 def say(en: str, zh: str) -> str:
     """The message in the student's language."""
-    return zh if language() == "zh" else en
+    return zh if student_language() == "zh" else en
 
 
 def fail(en: str, zh: str) -> NoReturn:

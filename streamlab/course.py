@@ -54,6 +54,12 @@ class Lesson:
 
 
 
+def student_language(chosen: str | None = None) -> str:
+    """zh or en: chosen (--lang) first, then STREAMLAB_LANG, then the locale (LANG=zh_CN.UTF-8 is Chinese)."""
+    value = chosen or os.environ.get("STREAMLAB_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    return "zh" if value.lower().startswith("zh") else "en"
+
+
 def read_lesson(path: Path) -> Lesson:
     """Read one lesson folder's lesson.toml."""
     found = FOLDER.fullmatch(path.name)

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from streamlab.course import LESSONS, Lesson, all_lessons, find_lesson
+from streamlab.course import LESSONS, Lesson, all_lessons, find_lesson, student_language
 
 ROOT = Path(__file__).resolve().parent.parent  # the project: the graders run from here
 WORDS = {
@@ -51,12 +51,6 @@ WORDS = {
         "grader-error": "检查程序无法运行：",
     },
 }
-
-
-def student_language(chosen: str | None) -> str:
-    """--lang first, then STREAMLAB_LANG, then the locale: zh or en."""
-    value = chosen or os.environ.get("STREAMLAB_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
-    return "zh" if value.lower().startswith("zh") else "en"
 
 
 @dataclass(frozen=True)

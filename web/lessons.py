@@ -57,12 +57,17 @@ def course_language() -> str:
     return "zh" if language_of(request) == "zh-CN" else "en"
 
 
+def page(language: str, **values: object) -> str:
+    """lessons.html in language: the page's lang attribute and word table are the classroom page's."""
+    table = "zh-CN" if language == "zh" else "en"
+    return render_template("lessons.html", language=language, lang=table, t=STRINGS[table], **values)
+
+
 @bp.get("/lessons")
 def index() -> str:
     """The course: every lesson in order, its tasks, and how to check it."""
     language = course_language()
-    return render_template("lessons.html", lessons=all_lessons(), lesson=None, language=language,
-                           lang="zh-CN" if language == "zh" else "en", t=STRINGS["zh-CN" if language == "zh" else "en"])
+    return page(language, lessons=all_lessons(), lesson=None)
 
 
 @bp.get("/lessons/<slug>")
@@ -81,9 +86,7 @@ def lesson_page(slug: str) -> str | WerkzeugResponse:
     after = course[position + 1] if position + 1 < len(course) else None
     neighbours = (before, after)
     body = rendered(lesson.readme(language).read_text(encoding="utf-8"))
-    return render_template("lessons.html", lessons=course, lesson=lesson, body=body, neighbours=neighbours,
-                           language=language, lang="zh-CN" if language == "zh" else "en",
-                           t=STRINGS["zh-CN" if language == "zh" else "en"])
+    return page(language, lessons=course, lesson=lesson, body=body, neighbours=neighbours)
 
 
 @bp.get("/lessons/code.css")
