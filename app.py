@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from streamlab.streams import RealClock
-from web import cli, course, errors, lessons, openai, pages, responses, streams
+from web import anthropic, cli, course, errors, lessons, openai, pages, relay, responses, streams
 
 DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # bytes of request body; history can be long
@@ -18,6 +18,9 @@ DEFAULTS: dict[str, object] = {
     "MAX_STREAM_SECONDS": 600,  # the longest stream a request may ask for
     "OPEN_STREAMS_FILE": None,  # set by gunicorn.conf.py so all workers share one count
     "OPEN_STREAMS_SLOT": 0,
+    "UPSTREAM_URL": None,  # the relay's upstream, an OpenAI-compatible base URL ending in /v1; None: StreamLab itself
+    "UPSTREAM_MODEL": None,  # the model to ask for there (needed with UPSTREAM_URL)
+    "UPSTREAM_API_KEY": None,  # sent upstream as Authorization: Bearer; it never reaches the browser
 }
 
 
@@ -41,6 +44,12 @@ def check_config(config: Mapping[str, object]) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= least:
             raise ConfigError(f"FLASK_{name} must be a number of at least {least:g}, "
                               f"written without separators (got {value!r})")
+    url = config["UPSTREAM_URL"]
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise ConfigError(f"FLASK_UPSTREAM_URL must be an http:// or https:// base URL, such as "
+                          f"https://api.deepseek.com/v1 (got {url!r})")
+    if url is not None and not (isinstance(config["UPSTREAM_MODEL"], str) and config["UPSTREAM_MODEL"]):
+        raise ConfigError("FLASK_UPSTREAM_MODEL must name the model to ask for at FLASK_UPSTREAM_URL")
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
@@ -51,12 +60,16 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     check_config(app.config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # JSON answers keep Chinese and emoji as UTF-8
     errors.register(app)
     responses.init_app(app)
+    relay.init_app(app)
     app.register_blueprint(streams.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(lessons.bp)
     app.register_blueprint(openai.bp)
+    app.register_blueprint(anthropic.bp)
+    app.register_blueprint(relay.bp)
     cli.register(app)
     course.register(app)
     return app

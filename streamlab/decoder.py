@@ -7,6 +7,8 @@ import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from streamlab.sse import LINE_BREAK
+
 
 @dataclass(frozen=True)
 class Message:
@@ -44,17 +46,15 @@ class Decoder:
         return [message for line in self._lines(text) if (message := self._line(line))]
 
     def _lines(self, text: str) -> Iterator[str]:
-        for char in text:
-            if self._after_cr:
-                self._after_cr = False
-                if char == "\n":  # the LF of a CRLF pair already ended its line
-                    continue
-            if char in "\r\n":
-                self._after_cr = char == "\r"
-                line, self._buffer = self._buffer, ""
-                yield line
-            else:
-                self._buffer += char
+        """Yield the lines text completes; keep the unfinished rest for the next read."""
+        if not text:  # nothing new (a read that ended inside a character): keep every state as it is
+            return
+        if self._after_cr:  # the last read ended with a CR: an LF now is the rest of that CRLF pair
+            self._after_cr = False
+            text = text.removeprefix("\n")
+        *lines, self._buffer = LINE_BREAK.split(self._buffer + text)
+        self._after_cr = text.endswith("\r")
+        yield from lines
 
     def _line(self, line: str) -> Message | None:
         if line == "":

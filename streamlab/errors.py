@@ -1,4 +1,4 @@
-"""The one error a client can cause: bad input, named by the field it arrived in."""
+"""The errors a request can end in before its stream: bad input, and a failure asked for on purpose."""
 
 
 class InputError(ValueError):
@@ -9,3 +9,18 @@ class InputError(ValueError):
         self.field = field
         self.message = message
         self.status = status
+
+
+# The statuses whose answer says when to come back: the SDKs wait that long, then retry.
+RETRY_AFTER = {429: 1, 503: 1}
+
+
+class SimulatedFailure(Exception):
+    """The fault `fail`: the request is refused with that HTTP status, before any stream byte,
+    in the shape of the endpoint's API (StreamLab's own, OpenAI's or Anthropic's)."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.message = f"simulated failure: the request asked for fail={status}"
+        self.retry_after = RETRY_AFTER.get(status)
+        super().__init__(self.message)

@@ -8,6 +8,7 @@ Modes are data: each table below maps an option value to what it does, and optio
 builds its list of valid values (and its 400 messages) from these same tables.
 """
 
+import errno
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,17 +28,36 @@ class Framing(Protocol):
         """Chunk `number` (1, 2, ...) of the reply: this is the hot path."""
         ...
 
-    def error(self, message: str) -> bytes:
-        """A failure in the middle of the stream, sent in place of a chunk."""
+    def error(self, message: str, number: int) -> bytes:
+        """A failure in the middle of the stream, sent in place of chunk `number`."""
         ...
 
-    def closing(self, usage: dict[str, int]) -> bytes:
-        """What says the reply is complete (may be nothing at all)."""
+    def closing(self, usage: dict[str, int], failed: bool) -> bytes:
+        """What ends the stream (may be nothing at all): the whole reply was sent, or it failed
+        (an error frame was sent in place of a chunk)."""
         ...
 
     def ping(self) -> bytes:
         """A heartbeat, sent while the stream is idle (heartbeats on)."""
         ...
+
+    def drop(self) -> None:
+        """The fault drop_after: return to end the body early but cleanly, or raise Dropped to cut it."""
+        ...
+
+
+class Dropped(ConnectionResetError):
+    """Raised from a stream's body to cut the connection: both servers then close the socket without
+    the body's last chunk (quietly: to them it is a connection reset), so the client sees a broken
+    transfer, as when a network or a server dies mid-reply, not a reply that ended early."""
+
+    def __init__(self) -> None:
+        super().__init__(errno.ECONNRESET, "drop_after: the connection was cut on purpose")
+
+
+def cut_connection() -> None:
+    """drop_after as the API formats do it: an SDK must raise, not return half a reply as if whole."""
+    raise Dropped()
 
 
 @dataclass(frozen=True)
@@ -122,15 +142,20 @@ class SSEFraming:
         # id N = chunks delivered so far, so Last-Event-ID: N resumes with chunk N + 1
         return self.encoder.data(self.payload.content(text), str(number) if self.ids else None)
 
-    def error(self, message: str) -> bytes:
+    def error(self, message: str, number: int) -> bytes:
         return self.encoder.event(Event(event="error", data=self.payload.error(message)))
 
-    def closing(self, usage: dict[str, int]) -> bytes:
-        end = self.end(usage)
+    def closing(self, usage: dict[str, int], failed: bool) -> bytes:
+        end = self.end(usage)  # after an error frame too: the client stops waiting either way
         return b"" if end is None else self.encoder.event(end)
 
     def ping(self) -> bytes:
         return self.encoder.event(Event(comment="ping"))
+
+    def drop(self) -> None:
+        # The body ends cleanly without its end signal: EventSource reconnects, a fetch client sees
+        # the end of the body and can tell, by the missing end signal, that the reply was cut.
+        return None
 
 
 def sse_framing(frame: str, end: str, ids: str, retry: int | None = None) -> SSEFraming:

@@ -30,6 +30,7 @@ class Number:
     high: float
     unit: str
     whole: bool = True
+    kind: str = ""  # what a value is, in an error message, when "a whole number of <unit>" is not it
 
 
 NUMBERS: dict[str, Number] = {
@@ -39,6 +40,8 @@ NUMBERS: dict[str, Number] = {
     "drop_after": Number(1, 100_000, "chunks"),
     "error_at": Number(1, 100_000, "chunks"),
     "stall": Number(0, 60_000, "milliseconds"),
+    "fail": Number(400, 599, "status", kind="an HTTP status"),
+    "fail_times": Number(1, 100, "attempts"),
 }
 
 
@@ -57,6 +60,8 @@ class StreamOptions:
     drop_after: int | None = None
     error_at: int | None = None
     stall: int | None = None
+    fail: int | None = None
+    fail_times: int | None = None
     newline: str = "lf"
     split: str = "off"
     pitfall: str = "none"
@@ -75,6 +80,8 @@ HELP: dict[str, str] = {
     "drop_after": "fault: end each response after N chunks",
     "error_at": "fault: an error frame in place of chunk N",
     "stall": "fault: one pause before the middle chunk",
+    "fail": "fault: refuse the request with this HTTP status (Retry-After: 1 on 429 and 503)",
+    "fail_times": "fault: fail only the first N attempts (an SDK counts its retries in X-Stainless-Retry-Count)",
     "newline": "the line endings on the wire (all three are correct SSE)",
     "split": "write each event in two pieces, cut inside a character when there is one",
     "pitfall": "make one classic server mistake on purpose",
@@ -115,8 +122,8 @@ DECIMAL = re.compile(r"[+-]?[0-9]{1,12}(\.[0-9]{1,6})?")
 def parse_number(name: str, value: object) -> int | float:
     """Read one numeric option from JSON (a number) or a query string (digits)."""
     spec = NUMBERS[name]
-    kind = "a whole number" if spec.whole else "a number"
-    problem = f"{name} must be {kind} of {spec.unit} from {spec.low:g} to {spec.high:g}"
+    kind = spec.kind or (f"a whole number of {spec.unit}" if spec.whole else f"a number of {spec.unit}")
+    problem = f"{name} must be {kind} from {spec.low:g} to {spec.high:g}"
     if isinstance(value, str) and (WHOLE if spec.whole else DECIMAL).fullmatch(value):
         number: int | float = int(value) if spec.whole else float(value)
     elif isinstance(value, int) and not isinstance(value, bool):

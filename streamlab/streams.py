@@ -143,7 +143,11 @@ def stream(
     The framing says what the bytes look like (by default, the one the options ask for), paced()
     says when each is sent, and the pitfall and `split` say how they are written.
     """
-    frames = paced(reply, options, resume, clock, stopping, framing or framing_of(options))
+    return shaped(paced(reply, options, resume, clock, stopping, framing or framing_of(options)), options, clock)
+
+
+def shaped(frames: Frames, options: StreamOptions, clock: Clock) -> Frames:
+    """Write the frames as the pitfall (held back?) and `split` (in two pieces?) say."""
     return SPLITS[options.split](PITFALLS[options.pitfall].frames(frames), clock)
 
 
@@ -166,7 +170,7 @@ def paced(
     delay = options.delay / 1000
     pacer = Pacer(clock, options.heartbeat, framing.ping())
     yield framing.opening()
-    sent = 0
+    sent, failed = 0, False
     for number, chunk in enumerate(reply.chunks(resume), start=resume + 1):
         if number == stall_before:
             pacer.deadline += options.stall / 1000  # type: ignore[operator]
@@ -178,13 +182,15 @@ def paced(
         if stopping():
             return
         if number == options.error_at:
-            yield framing.error(f"simulated error at chunk {number}")
+            yield framing.error(f"simulated error at chunk {number}", number)
+            failed = True
             break
         yield frame(chunk, number)
         sent += 1
         if sent == options.drop_after and number < last:
-            return  # fault: end the response mid-reply, as a dropped connection would
-    if closing := framing.closing(reply.usage):
+            framing.drop()  # fault: end the response mid-reply, as a dropped connection would
+            return
+    if closing := framing.closing(reply.usage, failed):
         yield closing
 
 

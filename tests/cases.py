@@ -27,6 +27,8 @@ BAD_REQUESTS = [
     pytest.param("GET", "/stream?prompt=hi&pitfall=no-blank-lines", {}, None, 400, "pitfall", id="get-unknown-pitfall"),
     pytest.param("GET", "/stream?prompt=hi&split=yes", {}, None, 400, "split", id="get-unknown-split"),
     pytest.param("GET", "/stream?prompt=hi&newline=CRLF", {}, None, 400, "newline", id="get-unknown-newline"),
+    pytest.param("GET", "/stream?prompt=hi&fail=200", {}, None, 400, "fail", id="get-fail-not-an-error"),
+    pytest.param("GET", "/stream?prompt=hi&fail=429&fail_times=0", {}, None, 400, "fail_times", id="get-fail-times-zero"),
     pytest.param("POST", "/api/chat", {"Content-Type": "text/plain"}, b'{"message": "hi"}', 415, "Content-Type", id="wrong-content-type"),
     pytest.param("POST", "/api/chat", {}, b'{"message": "hi"}', 415, "Content-Type", id="no-content-type"),
     pytest.param("POST", "/api/chat", JSON, b"", 400, "body", id="empty-body"),

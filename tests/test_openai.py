@@ -1,6 +1,8 @@
 """The official openai Python SDK, unchanged, against StreamLab's /v1 on a real server (gunicorn + gevent
 and flask run): streaming, usage, the whole reply, models, and errors the SDK raises."""
 
+from collections.abc import Callable, Iterator
+
 import httpx
 import openai
 import pytest
@@ -66,11 +68,99 @@ def test_bad_input_is_openais_400_naming_the_param(server: Server, body: dict[st
     assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"  # and the server keeps serving
 
 
-def test_an_error_mid_stream_makes_the_sdk_raise(server: Server) -> None:
-    stream = sdk(server).chat.completions.create(
-        model="echo", messages=[{"role": "user", "content": "abcdef"}], stream=True, extra_body={"delay": 0, "error_at": 3})
-    received = []
+def test_the_responses_stream_helper_builds_the_final_response(server: Server) -> None:
+    with sdk(server).responses.stream(model="echo", input=TRICKY, extra_body={"delay": 0}) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    assert final.output_text == TRICKY and final.status == "completed"
+    deltas = [event for event in events if event.type == "response.output_text.delta"]
+    assert "".join(event.delta for event in deltas) == TRICKY
+    item = final.output[0]
+    assert item.type == "message" and {event.item_id for event in deltas} == {item.id}
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    assert (events[0].type, events[-1].type) == ("response.created", "response.completed")
+    assert final.usage is not None and final.usage.output_tokens == len(deltas)
+
+
+def test_a_whole_response_with_instructions_and_history(server: Server) -> None:
+    response = sdk(server).responses.create(
+        model="gpt-5", instructions="Be brief.", extra_body={"delay": 0},
+        input=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
+               {"role": "user", "content": [{"type": "input_text", "text": "How does fetch stream?"}]}])
+    assert response.model == "gpt-5" and response.status == "completed"
+    assert "fetch" in response.output_text  # answered by the tutor
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        pytest.param({"model": "echo"}, "input", id="no-input"),
+        pytest.param({"model": "echo", "input": [{"role": "tool", "content": "x"}]}, "input[0].role", id="bad-role"),
+        pytest.param({"model": "echo", "input": "Hi", "previous_response_id": "resp_1"}, "previous_response_id", id="stored"),
+        pytest.param({"model": "echo", "input": "Hi", "extra_body": {"chunk": "line"}}, "chunk", id="bad-option"),
+    ],
+)
+def test_bad_input_to_responses_is_openais_400(server: Server, body: dict[str, object], param: str) -> None:
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk(server).responses.create(**body)  # type: ignore[call-overload]
+    assert isinstance(raised.value.body, dict) and raised.value.body["param"] == param
+
+
+def chat_text(client: openai.OpenAI, options: dict[str, object]) -> Iterator[str]:
+    stream = client.chat.completions.create(
+        model="echo", messages=[{"role": "user", "content": "abcdef"}], stream=True, extra_body=options)
+    for chunk in stream:
+        if chunk.choices:
+            yield chunk.choices[0].delta.content or ""
+
+
+def responses_text(client: openai.OpenAI, options: dict[str, object]) -> Iterator[str]:
+    for event in client.responses.create(model="echo", input="abcdef", stream=True, extra_body=options):
+        if event.type == "response.output_text.delta":
+            yield event.delta
+
+
+# Each fault on both OpenAI endpoints: the text an SDK call receives.
+CALLS: dict[str, Callable[[openai.OpenAI, dict[str, object]], Iterator[str]]] = {
+    "chat": chat_text, "responses": responses_text}
+
+
+@pytest.mark.parametrize("endpoint", CALLS)
+def test_an_error_mid_stream_raises_on_both_endpoints(server: Server, endpoint: str) -> None:
+    received: list[str] = []
     with pytest.raises(openai.APIError, match="simulated error at chunk 3"):
-        for chunk in stream:
-            received.append(chunk.choices[0].delta.content if chunk.choices else None)
-    assert received == ["", "a", "b"]
+        received.extend(CALLS[endpoint](sdk(server), {"delay": 0, "error_at": 3}))
+    assert "".join(received) == "ab"
+
+
+@pytest.mark.parametrize("endpoint", CALLS)
+def test_drop_after_cuts_the_connection_so_the_sdk_raises(server: Server, endpoint: str) -> None:
+    """A clean end without [DONE] would pass as a whole (shorter) reply; a cut connection cannot."""
+    received: list[str] = []
+    with pytest.raises(openai.APIConnectionError):
+        received.extend(CALLS[endpoint](sdk(server), {"delay": 0, "drop_after": 2}))
+    assert "".join(received) == "ab"
+    assert server.wait_for_open_streams(0) == 0
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+
+
+@pytest.mark.parametrize(("status", "error"), [(429, openai.RateLimitError), (500, openai.InternalServerError),
+                                               (503, openai.InternalServerError), (404, openai.NotFoundError)])
+def test_fail_refuses_with_that_status_in_openais_shape(server: Server, status: int, error: type[Exception]) -> None:
+    with pytest.raises(error) as raised:
+        sdk(server).chat.completions.create(model="echo", messages=[{"role": "user", "content": "Hi"}],
+                                            extra_body={"delay": 0, "fail": status})
+    response = raised.value.response  # type: ignore[attr-defined]
+    assert response.status_code == status and response.json()["error"]["param"] == "fail"
+    assert response.headers.get("Retry-After") == ("1" if status in (429, 503) else None)
+
+
+def test_the_sdk_retries_a_429_and_succeeds_once_the_fault_is_gone(server: Server) -> None:
+    """fail_times=1: only the first attempt fails; the SDK waits Retry-After (1 s) and asks again."""
+    retrying = openai.OpenAI(base_url=f"{server.url}/v1", api_key="k", max_retries=2)
+    raw = retrying.chat.completions.with_raw_response.create(
+        model="echo", messages=[{"role": "user", "content": "again"}], extra_body={"delay": 0, "fail": 429, "fail_times": 1})
+    assert raw.retries_taken == 1 and raw.parse().choices[0].message.content == "again"
+    with pytest.raises(openai.RateLimitError):  # a fault that stays: every attempt fails, then the SDK gives up
+        openai.OpenAI(base_url=f"{server.url}/v1", api_key="k", max_retries=1).chat.completions.create(
+            model="echo", messages=[{"role": "user", "content": "again"}], extra_body={"delay": 0, "fail": 429})

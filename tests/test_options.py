@@ -17,7 +17,7 @@ def test_defaults_are_the_first_value_of_each_table() -> None:
 
 
 def test_every_option_has_a_field() -> None:
-    assert {f.name for f in fields(StreamOptions)} == {*CHOICES, "delay", "retry", "heartbeat", "drop_after", "error_at", "stall"}
+    assert {f.name for f in fields(StreamOptions)} == {*CHOICES, *NUMBERS}
 
 
 @pytest.mark.parametrize(

@@ -187,14 +187,17 @@ class CountingFraming:
     def chunk(self, text: str, number: int) -> bytes:
         return f"{number}={text}\n".encode()
 
-    def error(self, message: str) -> bytes:
-        return f"error {message}\n".encode()
+    def error(self, message: str, number: int) -> bytes:
+        return f"error {number}: {message}\n".encode()
 
-    def closing(self, usage: dict[str, int]) -> bytes:
-        return f"end {usage['reply_chunks']}\n".encode()
+    def closing(self, usage: dict[str, int], failed: bool) -> bytes:
+        return f"{'failed' if failed else 'end'} {usage['reply_chunks']}\n".encode()
 
     def ping(self) -> bytes:
         return b"ping\n"
+
+    def drop(self) -> None:
+        return None
 
 
 @pytest.mark.parametrize(
@@ -203,7 +206,7 @@ class CountingFraming:
         pytest.param({}, 0, b"open\n1=a\n2=b\n3=c\nend 3\n", 0.3, id="whole"),
         pytest.param({}, 1, b"open\n2=b\n3=c\nend 3\n", 0.2, id="resumed"),
         pytest.param({"drop_after": 1}, 0, b"open\n1=a\n", 0.1, id="dropped"),
-        pytest.param({"error_at": 2}, 0, b"open\n1=a\nerror simulated error at chunk 2\nend 3\n", 0.2, id="error"),
+        pytest.param({"error_at": 2}, 0, b"open\n1=a\nerror 2: simulated error at chunk 2\nfailed 3\n", 0.2, id="error"),
         pytest.param({"stall": 500}, 0, b"open\n1=a\n2=b\n3=c\nend 3\n", 0.8, id="stall"),
         pytest.param({"heartbeat": 0.06}, 0, b"open\nping\n1=a\nping\n2=b\nping\n3=c\nend 3\n", 0.3, id="its-own-ping"),
     ],

@@ -1,35 +1,59 @@
-"""Every error leaves as JSON: {"error": {"message": ..., "field": ...}}, never a traceback."""
+"""Every error leaves as JSON, never a traceback, in the shape of the API the client called.
+
+StreamLab's own endpoints answer {"error": {"message": ..., "field": ...}}; the OpenAI and
+Anthropic endpoints answer in their provider's shape (a Shape below, installed on their blueprint),
+so the official SDKs raise their own exception types with the message and field in them.
+"""
 
 import json
+from collections.abc import Callable
 
-from flask import Flask
+from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
-from werkzeug.wrappers import Response
 
-from streamlab.errors import InputError
+from streamlab.errors import InputError, SimulatedFailure
 
-
-def error_body(message: str, field: str | None) -> str:
-    """Serialise the error shape every endpoint uses."""
-    return json.dumps({"error": {"message": message, "field": field}})
+# An API's error body, from the message, the HTTP status, and the field at fault (if any).
+Shape = Callable[[str, int, str | None], dict[str, object]]
 
 
-def input_error(error: InputError) -> tuple[str, int, dict[str, str]]:
-    """Answer bad input with its status and the field it came in."""
-    return error_body(error.message, error.field), error.status, {"Content-Type": "application/json"}
+def streamlab_shape(message: str, status: int, field: str | None) -> dict[str, object]:
+    return {"error": {"message": message, "field": field}}
 
 
-def http_error(error: HTTPException) -> Response:
-    """Keep Werkzeug's status and headers (such as Allow on a 405), with a JSON body."""
-    response = error.get_response()
-    field = "body" if isinstance(error, RequestEntityTooLarge) else None
-    response.set_data(error_body(error.description or error.name, field))
-    response.content_type = "application/json"
-    return response
+def json_error(shape: Shape, message: str, status: int, field: str | None) -> Response:
+    # ensure_ascii=False: a message quoting a Chinese prompt stays readable
+    return Response(json.dumps(shape(message, status, field), ensure_ascii=False), status,
+                    content_type="application/json")
+
+
+def install(target: Flask | Blueprint, shape: Shape) -> None:
+    """Answer bad input, HTTP errors and the fault `fail` on target (an app or a blueprint) in shape."""
+
+    def input_error(error: InputError) -> Response:
+        return json_error(shape, error.message, error.status, error.field)
+
+    def http_error(error: HTTPException) -> Response:
+        # Keep Werkzeug's status and the headers that tell the client when, or how, to ask again.
+        field = "body" if isinstance(error, RequestEntityTooLarge) else None
+        response = json_error(shape, error.description or error.name, error.code or 500, field)
+        for name in ("Retry-After", "Allow"):
+            if name in error.get_response().headers:
+                response.headers[name] = error.get_response().headers[name]
+        return response
+
+    def failure(error: SimulatedFailure) -> Response:
+        response = json_error(shape, error.message, error.status, "fail")
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    target.register_error_handler(InputError, input_error)
+    target.register_error_handler(HTTPException, http_error)
+    target.register_error_handler(InternalServerError, http_error)
+    target.register_error_handler(SimulatedFailure, failure)
 
 
 def register(app: Flask) -> None:
-    """Install the JSON error handlers on app."""
-    app.register_error_handler(InputError, input_error)
-    app.register_error_handler(HTTPException, http_error)
-    app.register_error_handler(InternalServerError, http_error)
+    """Install StreamLab's own error shape on app."""
+    install(app, streamlab_shape)

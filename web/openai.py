@@ -1,48 +1,35 @@
-"""OpenAI's API, as the official SDKs call it: POST /v1/chat/completions and GET /v1/models.
+"""OpenAI's API, as the official SDKs call it: POST /v1/chat/completions, POST /v1/responses and
+GET /v1/models.
 
 Point an SDK's base_url at http://127.0.0.1:5000/v1 with any API key. The reply, its pacing and
-the faults come from the streaming core; streamlab/dialects/openai.py says what the bytes look like.
+the faults come from the streaming core; streamlab/dialects/ says what the bytes look like.
 Errors keep OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
 """
 
-import json
 import secrets
 import time
 
-from flask import Blueprint, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, jsonify, request
 
 from streamlab.dialects.openai import ChatCompletionFraming, completion, models, parse_chat
-from streamlab.errors import InputError
+from streamlab.dialects.responses import ResponsesFraming, completed, parse_response_request
 from streamlab.models import MODELS, reply
+from streamlab.streams import resume_point
+from web import errors
 from web.inputs import json_body
 from web.responses import answer_whole, event_stream
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 
-ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error", 405: "invalid_request_error",
-               408: "invalid_request_error", 413: "invalid_request_error", 414: "invalid_request_error",
-               415: "invalid_request_error", 503: "service_unavailable"}
+ERROR_TYPES = {404: "not_found_error", 429: "rate_limit_exceeded", 503: "service_unavailable"}
 
 
-def openai_error(message: str, status: int, param: str | None) -> Response:
+def openai_shape(message: str, status: int, param: str | None) -> dict[str, object]:
     kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    body = {"error": {"message": message, "type": kind, "param": param, "code": None}}
-    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json")
+    return {"error": {"message": message, "type": kind, "param": param, "code": None}}
 
 
-@bp.errorhandler(InputError)
-def input_error(error: InputError) -> Response:
-    return openai_error(error.message, error.status, error.field)
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Response:
-    response = openai_error(error.description or error.name, error.code or 500, None)
-    for name in ("Retry-After", "Allow"):  # keep what tells the client when, or how, to ask again
-        if name in error.get_response().headers:
-            response.headers[name] = error.get_response().headers[name]
-    return response
+errors.install(bp, openai_shape)
 
 
 @bp.post("/chat/completions")
@@ -53,13 +40,25 @@ def chat_completions() -> Response:
     completion_id, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
     if not chat.stream:
         answer_whole(answer, chat.options)  # waits as long as the stream would, counted as one
-        whole = completion(chat, answer, completion_id, created)
-        return Response(json.dumps(whole, ensure_ascii=False), content_type="application/json")
+        return jsonify(completion(chat, answer, completion_id, created))
     framing = ChatCompletionFraming(completion_id, created, chat.model, chat.include_usage)
-    return event_stream(answer, chat.options, 0, framing)  # OpenAI's streams have no ids to resume from
+    # OpenAI's streams have no ids, and the SDKs never resume; StreamLab's relay does, with Last-Event-ID.
+    return event_stream(answer, chat.options, resume_point(request.headers.get("Last-Event-ID"), None), framing)
+
+
+@bp.post("/responses")
+def responses() -> Response:
+    """Answer a Responses request: response.* events, or one completed response."""
+    asked = parse_response_request(json_body(request))
+    answer = reply(asked.conversation, asked.options.model, asked.options.chunk)
+    response_id, created = f"resp_{secrets.token_hex(12)}", int(time.time())
+    if not asked.stream:
+        answer_whole(answer, asked.options)
+        return jsonify(completed(asked, answer, response_id, created))
+    return event_stream(answer, asked.options, 0, ResponsesFraming(response_id, created, asked.model, answer))
 
 
 @bp.get("/models")
-def list_models() -> dict[str, object]:
-    """The models both SDKs can list; any other name is answered too (by the tutor)."""
-    return models(list(MODELS), int(time.time()))
+def list_models() -> Response:
+    """The models the SDKs can list; any other name is answered too (by the tutor)."""
+    return jsonify(models(list(MODELS), int(time.time())))

@@ -12,10 +12,10 @@ import threading
 import weakref
 from collections.abc import Generator, Iterator
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
 
-from streamlab.errors import InputError
+from streamlab.errors import InputError, SimulatedFailure
 from streamlab.frames import Framing
 from streamlab.models import Reply
 from streamlab.options import StreamOptions
@@ -105,6 +105,21 @@ class UncleanBody(CountedBody):
             self.release()
 
 
+def check_fault(options: StreamOptions) -> None:
+    """The fault `fail`: refuse the request with that status, before any stream byte.
+
+    With fail_times=N only the first N attempts fail. An SDK says which attempt a request is in
+    its X-Stainless-Retry-Count header (0, then 1, 2, ... on its retries); any other client's
+    request is always a first attempt. So `fail=429&fail_times=1` shows an SDK's retry succeed.
+    """
+    if options.fail is None:
+        return
+    attempt = request.headers.get("X-Stainless-Retry-Count", "0")
+    if options.fail_times is not None and attempt.isdigit() and int(attempt) >= options.fail_times:
+        return
+    raise SimulatedFailure(options.fail)
+
+
 def admit() -> OpenStreams:
     """Return the counter if one more stream fits, else refuse it with 503 and Retry-After.
 
@@ -128,13 +143,19 @@ def event_stream(answer: Reply, options: StreamOptions, resume: int, framing: Fr
     change what the server does around the stream: no 204, no cleanup.
     """
     check_duration(answer, options)
+    check_fault(options)
     pitfall = PITFALLS[options.pitfall]
     if resume >= answer.count and resume > 0 and pitfall.stops_finished:
         return Response(status=204)  # tells EventSource to stop reconnecting
     counter = admit()
     stopping = current_app.extensions["streamlab.stopping"].is_set
     frames = stream(answer, options, resume, current_app.config["STREAM_CLOCK"], stopping, framing)
-    body = CountedBody(frames, counter) if pitfall.cleans_up else UncleanBody(frames, counter)
+    return respond(frames, options, counter)
+
+
+def respond(frames: Generator[bytes, None, None], options: StreamOptions, counter: OpenStreams) -> Response:
+    """The response that streams frames, counted as open until it ends (for `no-cleanup`, longer)."""
+    body = CountedBody(frames, counter) if PITFALLS[options.pitfall].cleans_up else UncleanBody(frames, counter)
     # direct_passthrough hands the body to the server as it is: no per-event re-wrapping.
     return Response(body, headers=SSE_HEADERS, direct_passthrough=True)
 
@@ -146,6 +167,7 @@ def answer_whole(answer: Reply, options: StreamOptions) -> dict[str, object]:
     at once: the reply is ready, only the wait is cut short.
     """
     check_duration(answer, options)
+    check_fault(options)
     stopping = current_app.extensions["streamlab.stopping"].is_set
     counter = admit()
     counter.add(1)

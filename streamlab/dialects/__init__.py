@@ -1,1 +1,83 @@
-"""Provider API formats ("dialects"): each a parser on the way in and a Framing on the way out."""
+"""The real APIs' formats: each dialect reads its provider's request and writes its provider's bytes.
+
+A dialect is a parser (the provider's request in, an APIRequest out) and a Framing (the reply's
+chunks out in the provider's frames). The reply, its pacing, resume and faults are StreamLab's
+own: stream() runs every framing. What each SDK requires, event by event, is in
+../shared/research/anchors-api-formats.md.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from streamlab.conversation import MAX_HISTORY, Conversation, Turn, check_text
+from streamlab.errors import InputError
+from streamlab.models import MODELS
+from streamlab.options import StreamOptions, parse_options
+
+
+@dataclass(frozen=True)
+class APIRequest:
+    """A provider's request, read: the conversation, StreamLab's options, and how to answer."""
+
+    conversation: Conversation
+    options: StreamOptions
+    model: str  # the name the client asked for, echoed back in every frame
+    stream: bool
+    include_usage: bool = False  # OpenAI's stream_options.include_usage
+
+
+def model_of(body: Mapping[str, object]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InputError("model", "model is required: any name works (echo and tutor are StreamLab's own)")
+    return model
+
+
+def stream_of(body: Mapping[str, object]) -> bool:
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InputError("stream", "stream must be true or false")
+    return stream
+
+
+def text_of(field: str, content: object, part_types: tuple[str, ...]) -> str:
+    """A message's content: a string, or a list of text parts ({"type": "text", "text": ...})."""
+    if isinstance(content, list):
+        parts = [part.get("text") if isinstance(part, dict) and part.get("type") in part_types else None
+                 for part in content]
+        if not parts or any(not isinstance(part, str) for part in parts):
+            raise InputError(field, f"{field} must be a string or a list of {part_types[0]} parts")
+        content = "".join(str(part) for part in parts)
+    return check_text(field, content, allow_empty=True)
+
+
+def turns_of(
+    messages: object, roles: Mapping[str, str], part_types: tuple[str, ...], field: str = "messages"
+) -> list[Turn]:
+    """Read a list of {role, content} messages, each role mapped to StreamLab's own."""
+    if not isinstance(messages, list) or not messages:
+        raise InputError(field, f"{field} must be a non-empty list of {{role, content}}")
+    if len(messages) > MAX_HISTORY + 1:
+        raise InputError(field, f"{field} has {len(messages)} messages; the limit is {MAX_HISTORY + 1}")
+    turns = []
+    for index, message in enumerate(messages):
+        at = f"{field}[{index}]"
+        role = message.get("role") if isinstance(message, dict) else None
+        if not isinstance(role, str) or role not in roles:
+            raise InputError(f"{at}.role", f"{at}.role must be one of: {', '.join(roles)}")
+        turns.append(Turn(roles[role], text_of(f"{at}.content", message.get("content"), part_types)))
+    return turns
+
+
+def api_request(body: Mapping[str, object], turns: list[Turn], field: str = "messages",
+                include_usage: bool = False) -> APIRequest:
+    """The request the last user turn makes; StreamLab's options ride as extra body fields."""
+    model = model_of(body)
+    if turns[-1].role != "user":
+        raise InputError(field, "the last message must be the user's: it is what the model answers")
+    if not turns[-1].content:
+        raise InputError(f"{field}[{len(turns) - 1}].content", "the user's message must not be empty")
+    stream = stream_of(body)
+    # Any model name works: StreamLab's own answer as themselves, any other is answered by the tutor.
+    options = parse_options({**body, "model": model if model in MODELS else "tutor"})
+    return APIRequest(Conversation(turns[-1].content, tuple(turns[:-1])), options, model, stream, include_usage)

@@ -10,70 +10,26 @@ line as an event.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from streamlab.conversation import Conversation, Turn, check_text
+from streamlab.dialects import APIRequest, api_request, turns_of
 from streamlab.errors import InputError
-from streamlab.frames import to_json
-from streamlab.models import MODELS, Reply
-from streamlab.options import StreamOptions, parse_options
+from streamlab.frames import cut_connection, to_json
+from streamlab.models import Reply
 from streamlab.sse import PING, data_frame
 
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+PART_TYPES = ("text",)
 DONE = data_frame("[DONE]")
 
 
-@dataclass(frozen=True)
-class ChatRequest:
-    """A Chat Completions request, read: the conversation, StreamLab's options, and how to answer."""
-
-    conversation: Conversation
-    options: StreamOptions
-    model: str  # the name the client asked for, echoed back in every chunk
-    stream: bool
-    include_usage: bool
-
-
-def text_of(field: str, content: object) -> str:
-    """A message's content: a string, or a list of {"type": "text", "text": ...} parts."""
-    if isinstance(content, list):
-        parts = [part.get("text") if isinstance(part, dict) and part.get("type") == "text" else None
-                 for part in content]
-        if not parts or any(part is None for part in parts):
-            raise InputError(field, f"{field} must be a string or a list of text parts")
-        content = "".join(str(part) for part in parts)
-    return check_text(field, content, allow_empty=True)
-
-
-def parse_chat(body: Mapping[str, object]) -> ChatRequest:
+def parse_chat(body: Mapping[str, object]) -> APIRequest:
     """Read messages, model, stream and stream_options; StreamLab's options ride as extra fields."""
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise InputError("model", "model is required: any name works (echo and tutor are StreamLab's own)")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise InputError("messages", "messages must be a non-empty list of {role, content}")
-    turns = []
-    for index, message in enumerate(messages):
-        field = f"messages[{index}]"
-        role = message.get("role") if isinstance(message, dict) else None
-        if role not in ROLES:
-            raise InputError(f"{field}.role", f"{field}.role must be one of: {', '.join(ROLES)}")
-        turns.append(Turn(ROLES[role], text_of(f"{field}.content", message.get("content"))))
-    if turns[-1].role != "user":
-        raise InputError("messages", "the last message must be the user's: it is what the model answers")
-    if not turns[-1].content:
-        raise InputError(f"messages[{len(turns) - 1}].content", "the user's message must not be empty")
-    stream = body.get("stream", False)
-    if not isinstance(stream, bool):
-        raise InputError("stream", "stream must be true or false")
+    turns = turns_of(body.get("messages"), ROLES, PART_TYPES)
     stream_options = body.get("stream_options") or {}
     if not isinstance(stream_options, dict):
         raise InputError("stream_options", "stream_options must be an object")
-    include_usage = stream_options.get("include_usage", False) is True
-    # Any model name works: StreamLab's own answer as themselves, any other is answered by the tutor.
-    options = parse_options({**body, "model": model if model in MODELS else "tutor"})
-    conversation = Conversation(turns[-1].content, tuple(turns[:-1]))
-    return ChatRequest(conversation, options, model, stream, include_usage)
+    return api_request(body, turns, include_usage=stream_options.get("include_usage", False) is True)
 
 
 def tokens(usage: dict[str, int]) -> dict[str, int]:
@@ -104,12 +60,14 @@ class ChatCompletionFraming:
     def chunk(self, text: str, number: int) -> bytes:
         return self.frame([{"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}])
 
-    def error(self, message: str) -> bytes:
+    def error(self, message: str, number: int) -> bytes:
         # After the 200, an error object in the stream: the SDKs raise APIError with its message.
         return data_frame(to_json({"error": {"message": message, "type": "server_error", "param": None,
                                              "code": "simulated_error"}}))
 
-    def closing(self, usage: dict[str, int]) -> bytes:
+    def closing(self, usage: dict[str, int], failed: bool) -> bytes:
+        if failed:
+            return b""  # the error event was the last word, as from the real API
         finish = self.frame([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}])
         counted = self.frame([], usage=tokens(usage)) if self.include_usage else b""
         return finish + counted + DONE
@@ -117,8 +75,11 @@ class ChatCompletionFraming:
     def ping(self) -> bytes:
         return PING  # a comment: the SDKs skip it (no id: is ever sent, so no empty event either)
 
+    def drop(self) -> None:
+        cut_connection()  # a clean end without [DONE] would pass in openai-python as a whole reply
 
-def completion(request: ChatRequest, answer: Reply, id: str, created: int) -> dict[str, object]:
+
+def completion(request: APIRequest, answer: Reply, id: str, created: int) -> dict[str, object]:
     """The whole reply as one `chat.completion` object (`"stream": false`)."""
     message: dict[str, object] = {"role": "assistant", "content": answer.text, "refusal": None, "annotations": []}
     return {"id": id, "object": "chat.completion", "created": created, "model": request.model,
@@ -128,6 +89,9 @@ def completion(request: ChatRequest, answer: Reply, id: str, created: int) -> di
 
 
 def models(names: list[str], created: int) -> dict[str, object]:
-    """GET /v1/models: StreamLab's models, in the list shape both SDKs read."""
-    return {"object": "list", "data": [{"id": name, "object": "model", "created": created, "owned_by": "streamlab"}
-                                       for name in names]}
+    """GET /v1/models: StreamLab's models, in one list both the OpenAI and the Anthropic SDKs read
+    (each takes its own fields and ignores the other's)."""
+    stamp = datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z")
+    data = [{"id": name, "object": "model", "created": created, "owned_by": "streamlab",
+             "type": "model", "display_name": name, "created_at": stamp} for name in names]
+    return {"object": "list", "data": data, "has_more": False, "first_id": names[0], "last_id": names[-1]}

@@ -1,0 +1,100 @@
+"""The relay's core: an upstream model's OpenAI-format stream in, StreamLab's own frames out.
+
+read_upstream() turns the upstream body (bytes, as they arrive) into parts: text, a keep-alive,
+the usage, an error. relayed() frames them with the options' framing, numbering the chunks so
+that a reconnect resumes exactly, and passes on the upstream's end: [DONE] becomes the client's
+end signal, an error object an error frame, and a stream cut short a stream cut short.
+"""
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from streamlab.decoder import Decoder
+from streamlab.frames import Framing
+from streamlab.pitfalls import Frames
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class KeepAlive:
+    """A comment from the upstream (`: ping`, DeepSeek's `: keep-alive`): it is alive, just quiet."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    usage: dict[str, object]
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """`data: [DONE]`: the upstream finished the reply."""
+
+
+Part = Text | KeepAlive | Usage | Failed | Done
+
+
+def read_upstream(body: Iterable[bytes]) -> Iterator[Part]:
+    """Parse an OpenAI Chat Completions stream, read by a spec-following SSE decoder."""
+    decoder = Decoder()
+    for raw in body:
+        for message in decoder.feed(raw):
+            if message.data == "[DONE]":
+                yield Done()
+                return
+            try:
+                chunk = json.loads(message.data)
+            except ValueError:
+                yield Failed(f"the upstream sent an event that is not JSON: {message.data[:80]!r}")
+                return
+            if not isinstance(chunk, dict):
+                continue
+            if error := chunk.get("error"):
+                yield Failed(f"the upstream failed: {error.get('message') if isinstance(error, dict) else error}")
+                return
+            for choice in chunk.get("choices") or []:
+                content = (choice.get("delta") or {}).get("content") if isinstance(choice, dict) else None
+                if isinstance(content, str) and content:  # the role-only and empty deltas carry no text
+                    yield Text(content)
+            if isinstance(chunk.get("usage"), dict):
+                yield Usage(chunk["usage"])
+        if decoder.comments:
+            decoder.comments.clear()
+            yield KeepAlive()
+
+
+def relayed(parts: Iterable[Part], framing: Framing, resume: int, skip: int, heartbeat: bool) -> Frames:
+    """Frame the upstream's parts as chunk resume + 1, resume + 2, ...; the first `skip` texts are
+    dropped (an upstream that cannot resume sends the reply from the start)."""
+    yield framing.opening()
+    number, usage = resume, {}
+    for part in parts:
+        if isinstance(part, Text):
+            if skip:
+                skip -= 1
+                continue
+            number += 1
+            yield framing.chunk(part.text, number)
+        elif isinstance(part, KeepAlive):
+            if heartbeat:
+                yield framing.ping()
+        elif isinstance(part, Usage):
+            usage = part.usage
+        elif isinstance(part, Failed):
+            yield framing.error(part.message, number + 1)
+            yield framing.closing(usage, True)  # type: ignore[arg-type]
+            return
+        else:
+            yield framing.closing(usage, False)  # type: ignore[arg-type]
+            return
+    # The upstream's body ended without [DONE]: the reply was cut, so this one is cut too (no end
+    # signal), and the client reconnects and resumes, as from a dropped stream.
