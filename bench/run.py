@@ -126,7 +126,11 @@ SERVERS: dict[str, Callable[[int, set[int], Path], tuple[list[str], Path, dict[s
 }
 
 
-def measure(name: str, n: int, server_cpus: set[int], client_cpus: set[int], workdir: Path, ramp: float) -> dict[str, object]:
+DIRECT = "/stream?model=echo&prompt=" + quote(TEXT)  # what every stream of the benchmark asks for
+
+
+def measure(name: str, n: int, server_cpus: set[int], client_cpus: set[int], workdir: Path, ramp: float,
+            path: str = DIRECT) -> dict[str, object]:
     port = free_port()
     command, cwd, env = SERVERS[name](port, server_cpus, workdir)
     with server(command, cwd, env, server_cpus, port) as pids:
@@ -141,7 +145,6 @@ def measure(name: str, n: int, server_cpus: set[int], client_cpus: set[int], wor
 
         sampler = threading.Thread(target=sample)
         sampler.start()
-        path = "/stream?model=echo&prompt=" + quote(TEXT)
         client = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "load.py"), "--port", str(port), "-n", str(n),
              "--path", path, "--cpus", ",".join(map(str, sorted(client_cpus))), "--ramp", str(ramp)],

@@ -7,12 +7,13 @@ end signal, an error object an error frame, and a stream cut short a stream cut 
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from streamlab.decoder import Decoder
 from streamlab.frames import Framing
 from streamlab.pitfalls import Frames
+from streamlab.streams import never
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,16 @@ def read_upstream(body: Iterable[bytes]) -> Iterator[Part]:
             yield KeepAlive()
 
 
-def relayed(parts: Iterable[Part], framing: Framing, resume: int, skip: int, heartbeat: bool) -> Frames:
+def relayed(parts: Iterable[Part], framing: Framing, resume: int, skip: int, heartbeat: bool,
+            stopping: Callable[[], bool] = never) -> Frames:
     """Frame the upstream's parts as chunk resume + 1, resume + 2, ...; the first `skip` texts are
-    dropped (an upstream that cannot resume sends the reply from the start)."""
+    dropped (an upstream that cannot resume sends the reply from the start). When stopping() turns
+    true (the server is shutting down), the response ends without an end signal: the client resumes."""
     yield framing.opening()
     number, usage = resume, {}
     for part in parts:
+        if stopping():
+            return
         if isinstance(part, Text):
             if skip:
                 skip -= 1

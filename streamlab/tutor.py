@@ -19,6 +19,19 @@ class Topic:
 
 # The first topic whose keyword is in the prompt wins.
 TOPICS: list[Topic] = [
+    Topic(("relay", "upstream", "api key", "转发", "上游", "密钥"),
+          "A chat app never gives the browser its API key: the browser asks your server, your server "
+          "asks the model with the key and passes each piece of the stream on as it arrives. Read the "
+          "upstream with a streaming HTTP client, and close it when the browser leaves.",
+          "聊天应用从不把 API 密钥交给浏览器：浏览器问你的服务器，服务器带着密钥去问模型，"
+          "收到流的每一小段就马上转给浏览器。用能流式读取的 HTTP 客户端读上游，浏览器离开时把它关掉。", "14-relay"),
+    Topic(("openai", "anthropic", "claude", "sdk", "completion", "官方"),
+          "The real APIs stream the same SSE with more in each frame: OpenAI sends chat.completion.chunk "
+          "objects with the text in choices[0].delta.content, then data: [DONE]; Anthropic names every "
+          "event, message_start to message_stop. Point an SDK's base_url at StreamLab to try them free.",
+          "真实 API 发的也是 SSE，只是每一帧装得更多：OpenAI 发 chat.completion.chunk 对象，文字在 "
+          "choices[0].delta.content 里，最后是 data: [DONE]；Anthropic 给每个事件起名字，从 message_start "
+          "到 message_stop。把 SDK 的 base_url 指向 StreamLab，就能免费试。", "13-api-formats"),
     Topic(("reconnect", "resume", "last-event-id", "retry", "重连", "续传"),
           "When a stream drops, EventSource reconnects by itself and sends the last id it saw as "
           "the Last-Event-ID header. With ids on, the server continues with the next chunk; "

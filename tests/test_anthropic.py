@@ -2,6 +2,7 @@
 (gunicorn + gevent and flask run): streaming and not, the helpers, usage, and each fault raising."""
 
 import json
+import re
 
 import anthropic
 import httpx
@@ -128,3 +129,14 @@ def test_the_sdk_retries_a_429_and_succeeds_once_the_fault_is_gone(server: Serve
         extra_body={"delay": 0, "fail": 429, "fail_times": 1})
     message = raw.parse()
     assert raw.retries_taken == 1 and message.content[0].type == "text" and message.content[0].text == "again"
+
+
+def test_the_pitfalls_around_the_frames_apply_to_a_providers_format(client: FlaskClient) -> None:
+    """buffered holds every frame back to one write at the end; the bytes are the same."""
+    body = {"model": "echo", "max_tokens": 9, "stream": True, "delay": 0, "messages": [{"role": "user", "content": "Hi"}]}
+    correct = client.post("/v1/messages", json=body)
+    buffered = client.post("/v1/messages", json={**body, "pitfall": "buffered"})
+    writes = list(buffered.response)
+    assert len(writes) == 2 and writes[0].startswith(b"event: message_start")  # the opening, then all the rest
+    strip = re.compile(rb'"msg_[0-9a-f]+"')  # each message has its own id
+    assert strip.sub(b"", b"".join(writes)) == strip.sub(b"", correct.get_data())

@@ -26,7 +26,7 @@ def test_get_and_post_panes_with_different_framings_show_the_exact_reply(page: P
     assert int(figure(page, 1, "bytes")) > 0 and figure(page, 0, "bytes").startswith("≈")
 
 
-@pytest.mark.parametrize("transport", ["get", "post"])
+@pytest.mark.parametrize("transport", ["get", "post", "relay"])
 def test_drop_after_with_ids_reconnects_and_the_text_is_exact(page: Page, gunicorn_server: Server, transport: str) -> None:
     open_classroom(page, gunicorn_server, [f"transport:{transport},drop_after:4,retry:100,delay:10"] * 2, prompt="abcdefghij")
     send(page)
@@ -122,6 +122,26 @@ def test_an_error_frame_mid_stream_ends_the_pane_with_the_message(page: Page, gu
         expect(pane(page, index).locator("[data-role=notice]")).to_contain_text("simulated error at chunk 3")
 
 
+def test_the_openai_pane_reads_real_chunks_and_its_faults(page: Page, gunicorn_server: Server) -> None:
+    """The OpenAI pane: the raw chat.completion.chunk bytes, the exact text, and each fault as an SDK sees it
+    (an error object ends it with the message; a cut connection is an error, never a reconnect)."""
+    panes = ["transport:openai,delay:10", "transport:openai,error_at:3,delay:10", "transport:openai,drop_after:2,delay:10"]
+    open_classroom(page, gunicorn_server, panes, prompt="ab 你好 🙂")
+    for name in ("frame", "end", "ids", "newline", "pitfall"):  # OpenAI's format fixes the framing
+        expect(pane(page, 0).locator(f"[name={name}]").locator("xpath=..")).to_be_hidden()
+    send(page)
+    wait_finished(page)
+    assert (text_of(page, 0), pane(page, 0).get_attribute("data-state")) == ("ab 你好 🙂", "done")
+    wire = pane(page, 0).locator("[data-role=wire]")
+    expect(wire).to_contain_text('"object": "chat.completion.chunk"')
+    expect(wire).to_contain_text('"choices": [], "usage": {"prompt_tokens": 7')  # the usage chunk, before [DONE]
+    assert (text_of(page, 1), pane(page, 1).get_attribute("data-state")) == ("ab", "error")
+    expect(pane(page, 1).locator("[data-role=notice]")).to_contain_text("simulated error at chunk 3")
+    assert (text_of(page, 2), pane(page, 2).get_attribute("data-state")) == ("ab", "error")
+    expect(pane(page, 2).locator("[data-role=notice]")).to_contain_text("cut before [DONE]")
+    assert figure(page, 2, "reconnects") in ("0", "–")
+
+
 def test_blocking_shows_nothing_until_the_whole_reply_is_ready(page: Page, gunicorn_server: Server) -> None:
     open_classroom(page, gunicorn_server, ["transport:blocking", "transport:post"], prompt="abcdefghijkl")
     send(page)
@@ -137,7 +157,7 @@ def test_presets_and_url_state_round_trip(page: Page, gunicorn_server: Server) -
     page.locator("#large").check()
     menus = {menu: page.locator(f"#{menu} option:not([value=''])").evaluate_all("options => options.map(o => o.value)")
              for menu in ("comparisons", "pitfall-presets")}
-    assert (len(menus["comparisons"]), len(menus["pitfall-presets"])) == (6, 14)
+    assert (len(menus["comparisons"]), len(menus["pitfall-presets"])) == (8, 14)
     for menu, choices in menus.items():
         for choice in choices:
             page.locator(f"#{menu}").select_option(choice)
@@ -291,7 +311,8 @@ def test_a_conversation_sends_history_with_post_and_says_why_get_cannot(page: Pa
     assert figure(page, 0, "history") == "0"
 
 
-@pytest.mark.parametrize("preset", ["get-vs-post", "plain-vs-json", "end-signals", "reconnect", "chunking", "blocking"])
+@pytest.mark.parametrize("preset", ["get-vs-post", "plain-vs-json", "end-signals", "reconnect", "chunking", "blocking",
+                                    "api-formats", "relay"])
 def test_each_comparison_shows_what_its_note_says(page: Page, gunicorn_server: Server, preset: str) -> None:
     page.goto(gunicorn_server.url + "/?lang=en")
     page.locator("#comparisons").select_option(preset)
@@ -334,6 +355,11 @@ def test_each_comparison_shows_what_its_note_says(page: Page, gunicorn_server: S
         events = [int(figure(page, i, "events")) for i in range(3)]
         assert events[0] == len(prompt) + 1 and events[0] > events[1] > events[2] == 2  # [DONE] included
         expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("one code point per event")
+    elif preset == "api-formats":
+        assert "chat.completion.chunk" in note
+        expect(pane(page, 0).locator("[data-role=wire]")).to_contain_text('"object": "chat.completion.chunk"')
+    elif preset == "relay":
+        assert "passing each piece on" in note and states == ["done", "done"]
 
 
 def wait_state_of(page: Page, index: int, state: str) -> None:

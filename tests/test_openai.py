@@ -57,6 +57,10 @@ def test_models_are_listed(server: Server) -> None:
         pytest.param({"model": "echo", "messages": [{"role": "robot", "content": "Hi"}]}, "messages[0].role", id="bad-role"),
         pytest.param({"model": "echo", "messages": [{"role": "assistant", "content": "Hi"}]}, "messages", id="last-not-user"),
         pytest.param({"model": "echo", "messages": [{"role": "user", "content": "Hi"}], "extra_body": {"delay": -1}}, "delay", id="bad-option"),
+        pytest.param({"model": "echo", "messages": [{"role": "user", "content": "Hi"}], "extra_body": {"frame": "json"}},
+                     "frame", id="streamlab-framing"),
+        pytest.param({"model": "echo", "messages": [{"role": "user", "content": "Hi"}],
+                      "extra_body": {"pitfall": "no-blank-line"}}, "pitfall", id="framing-pitfall"),
     ],
 )
 def test_bad_input_is_openais_400_naming_the_param(server: Server, body: dict[str, object], param: str) -> None:

@@ -128,3 +128,17 @@ def test_no_query_string_causes_a_5xx(client: FlaskClient, query: bytes) -> None
     response = client.get("/stream", environ_overrides={"QUERY_STRING": "prompt=x&delay=0&" + query.decode("latin-1")})
     assert response.status_code < 500
     response.get_data()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        pytest.param("/api/chat", {"message": "你好 🙂", "stream": False}, id="api-chat"),
+        pytest.param("/v1/chat/completions", {"messages": [{"role": "user", "content": "你好 🙂"}]}, id="chat-completions"),
+        pytest.param("/v1/responses", {"input": "你好 🙂"}, id="responses"),
+        pytest.param("/v1/messages", {"max_tokens": 9, "messages": [{"role": "user", "content": "你好 🙂"}]}, id="messages"),
+    ],
+)
+def test_whole_json_answers_keep_chinese_and_emoji_as_utf8(client: FlaskClient, path: str, body: dict[str, object]) -> None:
+    answer = client.post(path, json={"model": "echo", **body})
+    assert answer.status_code == 200 and "你好 🙂".encode() in answer.data and b"\\u" not in answer.data

@@ -13,6 +13,7 @@ leaves, the generator is closed at its next write and closes the upstream respon
 
 import json
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -127,14 +128,17 @@ def relay_stream(conversation: Conversation, options: StreamOptions, resume: int
         response.close()
         return Response(status=204)
     own = current_app.extensions["streamlab.upstream"].url is None
-    frames = from_upstream(response, framing_of(options), resume, 0 if own else resume, options.heartbeat is not None)
+    stopping = current_app.extensions["streamlab.stopping"].is_set
+    frames = from_upstream(response, framing_of(options), resume, 0 if own else resume, options.heartbeat is not None,
+                           stopping)
     return respond(shaped(frames, options, current_app.config["STREAM_CLOCK"]), options, counter)
 
 
-def from_upstream(response: httpx.Response, framing: Framing, resume: int, skip: int, heartbeat: bool) -> Frames:
+def from_upstream(response: httpx.Response, framing: Framing, resume: int, skip: int, heartbeat: bool,
+                  stopping: Callable[[], bool]) -> Frames:
     """The relayed frames; the upstream response is closed when they end, for whatever reason."""
     try:
-        yield from relayed(read_upstream(response.iter_raw()), framing, resume, skip, heartbeat)
+        yield from relayed(read_upstream(response.iter_raw()), framing, resume, skip, heartbeat, stopping)
     except httpx.TimeoutException:
         yield framing.error(f"the upstream sent nothing for {TIMEOUT.read:g} s", resume + 1)
         yield framing.closing({}, True)

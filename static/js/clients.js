@@ -13,10 +13,13 @@ import * as noStreamDecode from './pitfalls/no-stream-decode.js';
 import * as onmessageOnly from './pitfalls/onmessage-only.js';
 import * as parseDone from './pitfalls/parse-done.js';
 
-// The text a frame adds to the reply, in the pane's framing. [DONE] and `end` carry none.
+// The text a frame adds to the reply, in the pane's framing. [DONE] and `end` carry none; an
+// OpenAI chunk carries it in choices[0].delta.content (the first has only the role, the usage
+// chunk has no choices at all).
 export function content(event, frame) {
   if (event.type === 'whole') return event.data;
   if (event.type !== 'message' || event.data === '[DONE]') return '';
+  if (frame === 'openai') return JSON.parse(event.data).choices?.[0]?.delta?.content ?? '';
   if (frame !== 'json') return event.data;
   return JSON.parse(event.data).content;
 }
@@ -26,7 +29,7 @@ export function render(element, chunk) {
   element.append(chunk);
 }
 
-export const CORRECT = { transports: ['get', 'post', 'blocking'], eventSourceParts, fetchParts, content, render };
+export const CORRECT = { transports: ['get', 'post', 'blocking', 'relay', 'openai'], eventSourceParts, fetchParts, content, render };
 
 export const CLIENTS = {
   correct: CORRECT,

@@ -50,6 +50,7 @@ export function streamWithFetch(url, body, on, { maxReconnects = 20, retry = 300
       }
 
       lastEventId = decoder.lastEventId;
+      if (maxReconnects === 0) return ['error', 'cut'];
       if (reconnects === maxReconnects) return ['stopped', 'reconnect-limit', String(maxReconnects)];
       on.reconnecting(lastEventId, retry);
       await sleep(retry, controller.signal);
@@ -92,6 +93,8 @@ function settle(running, controller, on) {
 function endOf(event) {
   if (!event) return null;
   if (event.type === 'error') return ['error', 'error-frame', errorText(event.data)];
+  // OpenAI's mid-stream error is a data line of its own: {"error": {"message": ...}}.
+  if (event.type === 'message' && event.data.startsWith('{"error":')) return ['error', 'error-frame', errorText(event.data)];
   if (event.type === 'end') return ['done', 'end-event'];
   if (event.data === '[DONE]') return ['done', 'sentinel'];
   return null;

@@ -11,7 +11,10 @@ const MAX_WIRE_ROWS = 500;
 const CONNECTION_HINT_MS = 2500;
 const ACTIVE = new Set(['connecting', 'streaming', 'reconnecting']);
 const UTF8 = new TextEncoder();
-const BLOCKING_OPTIONS = new Set(['chunk', 'delay', 'stall']); // all a blocking reply's timing depends on
+const EVENTSOURCE = new Set(['get', 'relay']); // the transports that read with EventSource: a URL, no body
+const BLOCKING_OPTIONS = new Set(['chunk', 'delay', 'stall', 'fail', 'fail_times']); // all a blocking reply depends on
+// OpenAI's format fixes the framing: these options would change StreamLab's own frames only.
+const OPENAI_FIXES = new Set(['frame', 'end', 'ids', 'retry', 'newline', 'pitfall']);
 const MAX_HISTORY = 100; // messages: the server's limit
 // An emoji that is more than one code point: a skin tone, a joiner (ZWJ) or an emoji presentation selector.
 const MULTI_CODE_POINT_EMOJI = /[\u{1F3FB}-\u{1F3FF}\u200D\uFE0F]/u;
@@ -57,7 +60,7 @@ export class Pane {
     menu.value = clientsFor(transport).includes(chosen) ? chosen : 'correct';
     const blocking = transport === 'blocking';
     menu.parentElement.hidden = blocking;
-    for (const option of this.options) this.controls[option.name].parentElement.hidden = blocking && !BLOCKING_OPTIONS.has(option.name);
+    for (const option of this.options) this.controls[option.name].parentElement.hidden = !applies(transport, option.name);
     for (const figure of this.root.querySelectorAll('[data-streaming]')) figure.hidden = blocking;
   }
 
@@ -67,7 +70,7 @@ export class Pane {
     const s = this.settings;
     const blocking = s.transport === 'blocking';
     const parts = this.options.map((option) => {
-      if (blocking && !BLOCKING_OPTIONS.has(option.name)) return '';
+      if (!applies(s.transport, option.name)) return '';
       const value = s[option.name] || (option.name === 'delay' ? String(option.default) : '');
       if (!value || (!ALWAYS.has(option.name) && value === option.values[0])) return '';
       const shown = option.values.length ? value : `${value}${t(`unit.${option.unit}`)}`;
@@ -83,12 +86,12 @@ export class Pane {
   start(prompt, model, sentAt, conversation = false) {
     this.stop();
     const settings = this.settings;
-    const history = conversation && settings.transport !== 'get' ? this.history : null;
+    const history = conversation && !EVENTSOURCE.has(settings.transport) ? this.history : null;
     const client = clientNamed(settings.client);
     const run = {
-      sentAt, client, frame: settings.frame, text: '', events: 0, bytes: 0,
+      sentAt, client, frame: settings.transport === 'openai' ? 'openai' : settings.frame, text: '', events: 0, bytes: 0,
       explainEmoji: settings.chunk === 'char' && settings.transport !== 'blocking',
-      estimated: settings.transport === 'get', reconnects: 0, over: false, warned: false, turn: conversation ? prompt : null,
+      estimated: EVENTSOURCE.has(settings.transport), reconnects: 0, over: false, warned: false, turn: conversation ? prompt : null,
     };
     this.run = run;
     this.part('text').replaceChildren();
@@ -106,11 +109,13 @@ export class Pane {
     const on = this.listener(run);
     const { url, body } = request(prompt, model, settings, this.options, history);
     this.showConversation(conversation);
-    if (conversation && settings.transport === 'get') this.showNotice(t('notice.history-get'));
+    if (conversation && EVENTSOURCE.has(settings.transport)) this.showNotice(t('notice.history-get'));
     const limits = { maxReconnects: MAX_RECONNECTS };
-    if (settings.transport === 'get') this.client = streamWithEventSource(url, on, { ...limits, parts: client.eventSourceParts });
-    else if (settings.transport === 'post') this.client = streamWithFetch(url, body, on, { ...limits, parts: client.fetchParts });
-    else this.client = fetchWhole(url, body, on);
+    if (EVENTSOURCE.has(settings.transport)) this.client = streamWithEventSource(url, on, { ...limits, parts: client.eventSourceParts });
+    else if (settings.transport === 'blocking') this.client = fetchWhole(url, body, on);
+    // An SDK does not reconnect: OpenAI's streams have no ids to resume from, so a cut is an error.
+    else if (settings.transport === 'openai') this.client = streamWithFetch(url, body, on, { maxReconnects: 0, parts: client.fetchParts });
+    else this.client = streamWithFetch(url, body, on, { ...limits, parts: client.fetchParts });
   }
 
   stop() {
@@ -124,7 +129,7 @@ export class Pane {
   }
 
   showConversation(on) {
-    this.root.querySelector('[data-conversation]').hidden = !on || this.controls.transport.value === 'get';
+    this.root.querySelector('[data-conversation]').hidden = !on || EVENTSOURCE.has(this.controls.transport.value);
   }
 
   // The callbacks a client reports to; each ignores a run that has been replaced or has failed.
@@ -276,15 +281,29 @@ function optionControl(option) {
   return label;
 }
 
-// GET carries everything in the query string; POST sends JSON, numbers as numbers.
+// Whether a pane on transport can apply the option (the page hides the ones it cannot).
+function applies(transport, name) {
+  if (transport === 'blocking') return BLOCKING_OPTIONS.has(name);
+  if (transport === 'openai') return !OPENAI_FIXES.has(name);
+  return true;
+}
+
+// GET carries everything in the query string; POST sends JSON, numbers as numbers. The relay takes
+// what /stream takes; the OpenAI pane sends a Chat Completions request, StreamLab's options as extra fields.
 // The transport and the client are the page's own settings, not the server's.
 function request(prompt, model, settings, paneOptions, history) {
   const options = { model };
   const numbers = new Set(paneOptions.filter((option) => !option.values.length).map((option) => option.name));
   for (const option of paneOptions) {
     const value = settings[option.name];
-    if (value !== '') options[option.name] = numbers.has(option.name) ? Number(value) : value;
+    if (value !== '' && applies(settings.transport, option.name)) options[option.name] = numbers.has(option.name) ? Number(value) : value;
   }
-  if (settings.transport === 'get') return { url: `/stream?${new URLSearchParams({ prompt, ...options })}` };
+  const query = () => new URLSearchParams({ prompt, ...options });
+  if (settings.transport === 'get') return { url: `/stream?${query()}` };
+  if (settings.transport === 'relay') return { url: `/relay?${query()}` };
+  if (settings.transport === 'openai') {
+    const messages = [...(history ?? []), { role: 'user', content: prompt }];
+    return { url: '/v1/chat/completions', body: { ...options, messages, stream: true, stream_options: { include_usage: true } } };
+  }
   return { url: '/api/chat', body: { message: prompt, ...(history ? { history } : {}), ...options } };
 }

@@ -13,6 +13,11 @@ export const COMPARISONS = [
     panes: [{ chunk: 'char' }, { chunk: 'word' }, { chunk: 'sentence' }],
   },
   { id: 'blocking', lesson: '01-why-stream', panes: [{ transport: 'blocking' }, { transport: 'post' }] },
+  {
+    id: 'api-formats', lesson: '13-api-formats', prompt: 'Hi 你好 🙂', model: 'echo',
+    panes: [{ transport: 'openai' }, { transport: 'post', frame: 'json' }],
+  },
+  { id: 'relay', lesson: '14-relay', panes: [{ transport: 'relay' }, { transport: 'get' }] },
 ];
 
 const CHINESE_AND_EMOJI = 'Hello, 你好，世界 🙂 streaming!';

@@ -7,7 +7,7 @@
 //   { name: 'frame', values: ['plain', 'json'], ... }, { name: 'delay', values: [], whole: true, ... }
 import { CLIENTS } from './clients.js';
 
-export const TRANSPORTS = ['get', 'post', 'blocking'];
+export const TRANSPORTS = ['get', 'post', 'blocking', 'relay', 'openai'];
 export const MIN_PANES = 2;
 export const MAX_PANES = 4;
 export const DEFAULT_PROMPT = 'How does streaming work?';

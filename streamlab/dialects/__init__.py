@@ -13,6 +13,10 @@ from streamlab.conversation import MAX_HISTORY, Conversation, Turn, check_text
 from streamlab.errors import InputError
 from streamlab.models import MODELS
 from streamlab.options import StreamOptions, parse_options
+from streamlab.pitfalls import PITFALLS, same
+
+# StreamLab's own framing options: a provider's format fixes its framing, so these cannot apply.
+FRAMING = ("frame", "end", "ids", "retry", "newline")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,19 @@ def turns_of(
     return turns
 
 
+def check_framing(options: StreamOptions) -> None:
+    """Refuse an option that would change StreamLab's own frames: here it would do nothing, silently."""
+    defaults = StreamOptions()
+    for name in FRAMING:
+        if getattr(options, name) != getattr(defaults, name):
+            raise InputError(name, f"{name} shapes StreamLab's own frames (/stream, /api/chat, /relay); "
+                                   f"a provider's format has its own")
+    if PITFALLS[options.pitfall].framing is not same:
+        applying = ", ".join(name for name, pitfall in PITFALLS.items() if pitfall.framing is same)
+        raise InputError("pitfall", f"pitfall={options.pitfall} changes StreamLab's own frames; in a provider's "
+                                    f"format only these apply: {applying}")
+
+
 def api_request(body: Mapping[str, object], turns: list[Turn], field: str = "messages",
                 include_usage: bool = False) -> APIRequest:
     """The request the last user turn makes; StreamLab's options ride as extra body fields."""
@@ -80,4 +97,5 @@ def api_request(body: Mapping[str, object], turns: list[Turn], field: str = "mes
     stream = stream_of(body)
     # Any model name works: StreamLab's own answer as themselves, any other is answered by the tutor.
     options = parse_options({**body, "model": model if model in MODELS else "tutor"})
+    check_framing(options)
     return APIRequest(Conversation(turns[-1].content, tuple(turns[:-1])), options, model, stream, include_usage)

@@ -4,7 +4,7 @@
 // script) stops it, and the pane shows what got through.
 // THE FIX (clients.js, render): add text as text, element.append(chunk) or textContent; if you
 // render Markdown, sanitise the HTML it makes.
-export const transports = ['get', 'post'];
+export const transports = ['get', 'post', 'relay', 'openai'];
 
 export function render(element, chunk, whole) {
   element.innerHTML = whole; // THE MISTAKE

@@ -3,7 +3,7 @@
 // and a server whose lines end in CRLF never gives a "\n\n" at all.
 // THE FIX (sse-parser.js): keep the unfinished line in a buffer until its line break arrives,
 // and accept CRLF, LF and CR.
-export const transports = ['post'];
+export const transports = ['post', 'openai'];
 
 class NaiveDecoder {
   constructor() {

@@ -5,7 +5,7 @@
 // also answer a finished stream's reconnect with 204, as StreamLab does when ids are on.)
 import { CORRECT } from '../eventsource-client.js';
 
-export const transports = ['get'];
+export const transports = ['get', 'relay'];
 
 export const eventSourceParts = {
   ...CORRECT,

@@ -5,7 +5,7 @@
 // half until the rest arrives.
 import { EventStreamDecoder } from '../sse-parser.js';
 
-export const transports = ['post'];
+export const transports = ['post', 'openai'];
 
 class NoStreamDecoder extends EventStreamDecoder {
   push(bytes) {

@@ -4,7 +4,7 @@
 // THE FIX (eventsource-client.js, CORRECT.listen): source.addEventListener('end', ...).
 import { CORRECT } from '../eventsource-client.js';
 
-export const transports = ['get'];
+export const transports = ['get', 'relay'];
 
 export const eventSourceParts = {
   ...CORRECT,

@@ -2,7 +2,7 @@
 // not JSON, so JSON.parse("[DONE]") throws SyntaxError at the end of every reply, and the code
 // after it (closing the stream, saving the reply) never runs.
 // THE FIX (clients.js, content): test for the sentinel before parsing.
-export const transports = ['get', 'post'];
+export const transports = ['get', 'post', 'relay'];
 
 export function content(event) {
   if (event.type !== 'message') return '';
