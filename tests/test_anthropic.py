@@ -136,7 +136,11 @@ def test_the_pitfalls_around_the_frames_apply_to_a_providers_format(client: Flas
     body = {"model": "echo", "max_tokens": 9, "stream": True, "delay": 0, "messages": [{"role": "user", "content": "Hi"}]}
     correct = client.post("/v1/messages", json=body)
     buffered = client.post("/v1/messages", json={**body, "pitfall": "buffered"})
-    writes = list(buffered.response)
+    writes = [bytes(write) for write in buffered.response]  # type: ignore[arg-type]
     assert len(writes) == 2 and writes[0].startswith(b"event: message_start")  # the opening, then all the rest
     strip = re.compile(rb'"msg_[0-9a-f]+"')  # each message has its own id
     assert strip.sub(b"", b"".join(writes)) == strip.sub(b"", correct.get_data())
+
+
+def test_models_are_listed_for_the_anthropic_sdk_too(server: Server) -> None:
+    assert [model.id for model in sdk(server).models.list()] == ["tutor", "echo"]

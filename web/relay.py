@@ -20,14 +20,14 @@ import httpx
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import BadGateway
 
-from streamlab.conversation import Conversation, parse_conversation
+from streamlab.conversation import Conversation
 from streamlab.frames import Framing
-from streamlab.options import StreamOptions, parse_options
+from streamlab.options import StreamOptions
 from streamlab.pitfalls import Frames
 from streamlab.relay import read_upstream, relayed
-from streamlab.streams import framing_of, resume_point, shaped
-from web.inputs import json_body, parse_stream_flag, query_values
+from streamlab.streams import framing_of, shaped
 from web.responses import admit, respond
+from web.streams import read_get, read_post
 
 bp = Blueprint("relay", __name__)
 
@@ -166,22 +166,14 @@ def relay_whole(conversation: Conversation, options: StreamOptions) -> dict[str,
 @bp.get("/relay")
 def relay_get() -> Response:
     """Relay to GET /relay?prompt=..., for EventSource: the same prompt and options as /stream."""
-    values = query_values(request)
-    conversation = parse_conversation(values, ("prompt",), with_history=False)
-    options = parse_options(values)
-    resume = resume_point(request.headers.get("Last-Event-ID"), values.get("lastEventId"))
+    conversation, options, resume = read_get()
     return relay_stream(conversation, options, resume)
 
 
 @bp.post("/api/relay")
 def relay_post() -> Response | dict[str, object]:
     """Relay to a JSON chat request, as /api/chat takes it (history, options, "stream": false)."""
-    query = query_values(request)
-    values = {**query, **json_body(request)}
-    conversation = parse_conversation(values, ("message", "prompt"))
-    options = parse_options(values)
-    if not parse_stream_flag(values.get("stream")):
+    conversation, options, streaming, resume = read_post()
+    if not streaming:
         return relay_whole(conversation, options)
-    resume = resume_point(request.headers.get("Last-Event-ID"), query.get("lastEventId"))
     return relay_stream(conversation, options, resume)
-
