@@ -124,8 +124,11 @@ def test_an_error_frame_mid_stream_ends_the_pane_with_the_message(page: Page, gu
 
 def test_the_openai_pane_reads_real_chunks_and_its_faults(page: Page, gunicorn_server: Server) -> None:
     """The OpenAI pane: the raw chat.completion.chunk bytes, the exact text, and each fault as an SDK sees it
-    (an error object ends it with the message; a cut connection is an error, never a reconnect)."""
-    panes = ["transport:openai,delay:10", "transport:openai,error_at:3,delay:10", "transport:openai,drop_after:2,delay:10"]
+    (an error object ends it with the message; a cut connection is an error, never a reconnect).
+
+    A broken transfer errors the browser's ReadableStream, and the Streams standard then discards what
+    was queued but not yet read: the piece that arrived with the cut may be lost. Hence "a" or "ab"."""
+    panes = ["transport:openai,delay:10", "transport:openai,error_at:3,delay:10", "transport:openai,drop_after:2,delay:100"]
     open_classroom(page, gunicorn_server, panes, prompt="ab 你好 🙂")
     for name in ("frame", "end", "ids", "newline", "pitfall"):  # OpenAI's format fixes the framing
         expect(pane(page, 0).locator(f"[name={name}]").locator("xpath=..")).to_be_hidden()
@@ -137,7 +140,7 @@ def test_the_openai_pane_reads_real_chunks_and_its_faults(page: Page, gunicorn_s
     expect(wire).to_contain_text('"choices": [], "usage": {"prompt_tokens": 7')  # the usage chunk, before [DONE]
     assert (text_of(page, 1), pane(page, 1).get_attribute("data-state")) == ("ab", "error")
     expect(pane(page, 1).locator("[data-role=notice]")).to_contain_text("simulated error at chunk 3")
-    assert (text_of(page, 2), pane(page, 2).get_attribute("data-state")) == ("ab", "error")
+    assert text_of(page, 2) in ("a", "ab") and pane(page, 2).get_attribute("data-state") == "error"
     expect(pane(page, 2).locator("[data-role=notice]")).to_contain_text("cut before [DONE]")
     assert figure(page, 2, "reconnects") in ("0", "–")
 
@@ -157,7 +160,7 @@ def test_presets_and_url_state_round_trip(page: Page, gunicorn_server: Server) -
     page.locator("#large").check()
     menus = {menu: page.locator(f"#{menu} option:not([value=''])").evaluate_all("options => options.map(o => o.value)")
              for menu in ("comparisons", "pitfall-presets")}
-    assert (len(menus["comparisons"]), len(menus["pitfall-presets"])) == (8, 14)
+    assert (len(menus["comparisons"]), len(menus["pitfall-presets"])) == (8, 15)
     for menu, choices in menus.items():
         for choice in choices:
             page.locator(f"#{menu}").select_option(choice)

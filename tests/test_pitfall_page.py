@@ -4,6 +4,7 @@ shows the exact text. Each test loads the preset the way a teacher does, from th
 
 import re
 
+import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from tests.browser import figure, pane, screenshot, send, text_of, wait_finished
@@ -74,8 +75,9 @@ def test_end_without_data(page: Page, gunicorn_server: Server) -> None:
     assert text_of(page, 0) == text_of(page, 1) == prompt
 
 
-def test_buffered(page: Page, gunicorn_server: Server) -> None:
-    prompt = load(page, gunicorn_server, "buffered")
+@pytest.mark.parametrize("preset", ["buffered", "relay-buffered"])
+def test_buffered(page: Page, gunicorn_server: Server, preset: str) -> None:
+    prompt = load(page, gunicorn_server, preset)
     send(page)
     page.wait_for_function("() => document.querySelectorAll('[data-role=text]')[1].textContent.length >= 10")
     assert text_of(page, 0) == ""  # mid-stream: the fixed pane has text, the buffered one nothing

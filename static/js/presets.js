@@ -50,6 +50,11 @@ export const PITFALLS = [
     code: { broken: 'proxy_buffering on;', fixed: 'proxy_buffering off;   # or the header X-Accel-Buffering: no' },
   },
   {
+    id: 'relay-buffered', lesson: '14-relay', prompt: 'Nothing, nothing, and then everything at once.', model: 'echo',
+    panes: [{ transport: 'relay', pitfall: 'buffered' }, { transport: 'relay' }],
+    code: { broken: 'upstream = client.send(ask)               # reads the whole answer first', fixed: 'upstream = client.send(ask, stream=True)  # then yield each piece as it arrives' },
+  },
+  {
     id: 'no-cleanup', lesson: '10-cancel-cleanup', panes: [{ transport: 'post', pitfall: 'no-cleanup' }, { transport: 'post' }],
     code: { broken: 'Thread(target=produce_reply).start()   # nobody stops it', fixed: 'try: yield from reply\nfinally: reply.close()   # GeneratorExit when the client leaves' },
   },

@@ -1,0 +1,96 @@
+"""Lesson 13: the real APIs' formats. Check your work with:  flask lesson check 13
+
+Read the real APIs' streams without an SDK: OpenAI Chat Completions and Anthropic Messages.
+
+Each reader takes the response's lines, as httpx's `iter_lines()` yields them, and yields the
+reply's text piece by piece, the moment each piece arrives. An error the provider sends inside
+the stream raises StreamError; lines that stop before the format's end raise StreamCut, so half
+a reply never passes for a whole one. A connection that breaks makes httpx itself raise
+(httpx.RemoteProtocolError) from inside the lines: the readers let it through.
+
+Read README.md first. events() is done for you; the TODOs say which task each part is.
+Run it to stream one prompt from both APIs:  python api_stream.py BASE_URL PROMPT ['{"error_at": 3}']
+"""
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+
+import httpx
+
+TIMEOUT = 60  # seconds without a byte before giving up
+
+
+class StreamError(Exception):
+    """The provider reported an error inside the stream, after its 200."""
+
+
+class StreamCut(Exception):
+    """The lines ended before the format's end signal: the reply is incomplete."""
+
+
+def events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Yield (event name, data) for each event, at the blank line that ends it (lesson 03)."""
+    name = "message"  # the event being read: its name and its data lines
+    data: list[str] = []
+    for line in lines:
+        if line == "":  # the blank line ends the event; one without data is nothing
+            if data:
+                yield name, "\n".join(data)
+            name, data = "message", []
+        elif line.startswith("data:"):
+            data.append(line.removeprefix("data:").removeprefix(" "))
+        elif line.startswith("event:"):
+            name = line.removeprefix("event:").removeprefix(" ")
+        # a comment (": ping") or another field carries no text
+
+
+def openai_text(lines: Iterable[str]) -> Iterator[str]:
+    """Yield the text of a Chat Completions stream, piece by piece, until data: [DONE]."""
+    # TODO task 1: for each (name, data) of events(lines): stop at the data [DONE]; otherwise
+    # json.loads(data) and yield the "content" of each choice's "delta", when there is some text.
+    # TODO task 3: a chunk with an "error" object: raise StreamError(its message).
+    # TODO task 4: lines that end before [DONE]: raise StreamCut.
+    yield from ()
+
+
+def anthropic_text(lines: Iterable[str]) -> Iterator[str]:
+    """Yield the text of a Messages stream, piece by piece, until event: message_stop."""
+    # TODO task 2: for each (name, data) of events(lines): a content_block_delta whose delta is a
+    # text_delta carries text; stop at message_stop; every other event (ping too) carries none.
+    # TODO task 3: an error event: raise StreamError(its message).
+    # TODO task 4: lines that end before message_stop: raise StreamCut.
+    yield from ()
+
+
+Reader = Callable[[Iterable[str]], Iterator[str]]
+APIS: dict[str, tuple[str, Reader, dict[str, object]]] = {  # path, reader, the fields that API adds
+    "openai": ("/v1/chat/completions", openai_text, {"stream_options": {"include_usage": True}}),
+    "anthropic": ("/v1/messages", anthropic_text, {"max_tokens": 1024}),
+}
+
+
+def ask(base: str, api: str, prompt: str, options: dict[str, object]) -> str:
+    """Stream prompt from one API of the StreamLab at base; say what arrived and how it ended."""
+    path, reader, fields = APIS[api]
+    body = {"model": "echo", "messages": [{"role": "user", "content": prompt}], "stream": True, "delay": 0,
+            **fields, **options}  # StreamLab's options (delay, faults) ride as extra fields
+    pieces: list[str] = []
+    try:
+        with httpx.stream("POST", base + path, json=body, timeout=TIMEOUT) as response:
+            if response.status_code != 200:  # refused before the stream: the provider's error object
+                return f"HTTP {response.status_code}: {json.loads(response.read())['error']['message']}"
+            for text in reader(response.iter_lines()):
+                pieces.append(text)
+        ending = "whole"
+    except (StreamError, StreamCut, httpx.TransportError) as error:
+        ending = f"{type(error).__name__}: {error}"
+    return f"{pieces!r} {ending}"
+
+
+if __name__ == "__main__":
+    base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000"
+    prompt = sys.argv[2] if len(sys.argv) > 2 else "Hi 你好"
+    options = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+    for api in ("openai", "anthropic"):
+        print(f"{api + ':':10} {ask(base, api, prompt, options)}")
