@@ -24,7 +24,9 @@ SERVE, TEST, *REST = COMMANDS
 CLASSROOM = [command for command, _ in REST if command.startswith(".venv/bin/gunicorn")]
 BENCHES = [command for command, _ in REST if "bench/run.py" in command]
 MEMORY_BENCHES = [command for command, _ in REST if "bench/memory.py" in command]
-EXAMPLES = [(command, output) for command, output in REST if command not in CLASSROOM + BENCHES + MEMORY_BENCHES]
+RELAY_BENCHES = [command for command, _ in REST if "bench/relay.py" in command]
+EXAMPLES = [(command, output) for command, output in REST
+            if command not in CLASSROOM + BENCHES + MEMORY_BENCHES + RELAY_BENCHES]
 
 
 def section(title: str) -> str:
@@ -111,6 +113,17 @@ def test_the_memory_benchmark_runs_and_its_figures_are_in_the_readme(command: st
     cases = [line.split(" | ")[0] for line in result.stdout.splitlines() if line.startswith(("| short", "| longest"))]
     assert len(cases) == 5
     assert all(case + " | " in section("### Memory per open stream") for case in cases)
+
+
+@pytest.mark.parametrize("command", RELAY_BENCHES)
+def test_the_relay_benchmark_runs(command: str) -> None:
+    """A smoke run with 20 streams: each path is exact, and the overhead row follows."""
+    result = subprocess.run(["bash", "-c", command.replace(".venv/bin/python", sys.executable) + " -n 20"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" | ")[:3] for line in result.stdout.splitlines() if line.startswith(("| direct", "| relay"))]
+    assert rows[:2] == [["| direct", "20", "100.0%"], ["| relay", "20", "100.0%"]]
+    assert [row[:2] for row in rows[2:]] == [["| relay overhead", "20"]]
 
 
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[command[:40] for command, _ in EXAMPLES])
