@@ -25,8 +25,9 @@ CLASSROOM = [command for command, _ in REST if command.startswith(".venv/bin/gun
 BENCHES = [command for command, _ in REST if "bench/run.py" in command]
 MEMORY_BENCHES = [command for command, _ in REST if "bench/memory.py" in command]
 RELAY_BENCHES = [command for command, _ in REST if "bench/relay.py" in command]
+CLUSTERS = [command for command, _ in REST if command.startswith("deploy/cluster")]
 EXAMPLES = [(command, output) for command, output in REST
-            if command not in CLASSROOM + BENCHES + MEMORY_BENCHES + RELAY_BENCHES]
+            if command not in CLASSROOM + BENCHES + MEMORY_BENCHES + RELAY_BENCHES + CLUSTERS]
 
 
 def section(title: str) -> str:
@@ -113,6 +114,27 @@ def test_the_memory_benchmark_runs_and_its_figures_are_in_the_readme(command: st
     cases = [line.split(" | ")[0] for line in result.stdout.splitlines() if line.startswith(("| short", "| longest"))]
     assert len(cases) == 5
     assert all(case + " | " in section("### Memory per open stream") for case in cases)
+
+
+@pytest.mark.parametrize("command", CLUSTERS)
+def test_the_cluster_command_serves_and_stops(command: str) -> None:
+    """The README's command, on a free port and loopback only; SIGTERM stops it cleanly."""
+    port = free_port()
+    command = re.sub(r"--port \d+", f"--port {port}", command) + " --host 127.0.0.1 --workers 1"
+    process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"] == "ok"
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        got = httpx.get(f"http://127.0.0.1:{port}/stream?prompt=Hi&model=echo&delay=0")
+        assert got.text.endswith("data: [DONE]\n\n")
+    finally:
+        process.terminate()
+        assert process.wait(timeout=60) == 0
 
 
 @pytest.mark.parametrize("command", RELAY_BENCHES)

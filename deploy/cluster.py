@@ -1,0 +1,165 @@
+"""Run StreamLab as a cluster on this machine: N gunicorn servers with nginx in front of them.
+
+    deploy/cluster --servers 4 --port 8080                # the class opens http://THIS-MACHINE:8080
+    deploy/cluster --servers 2 --port 8080 --host 127.0.0.1 --workers 1
+
+It runs in the foreground, as the current user (no root needed): each server is the project's
+gunicorn.conf.py on a free local port, and nginx (from the system: Debian's `nginx` package) runs
+with deploy/nginx.conf from a temporary folder. It prints the URL; Ctrl-C or SIGTERM stops
+everything it started. A server that dies is left out by nginx, and its streams resume on another.
+"""
+
+import argparse
+import ctypes
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "deploy" / "nginx.conf"
+STARTUP_SECONDS = 60
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+
+
+@dataclass
+class Child:
+    """A process the cluster started, in its own process group so that stopping it stops its workers too."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def stop(self, signal_number: int = signal.SIGTERM) -> None:
+        try:
+            os.killpg(self.process.pid, signal_number)
+        except ProcessLookupError:
+            pass
+
+    def wait(self, seconds: float) -> None:
+        try:
+            self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            self.stop(signal.SIGKILL)
+            self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def find_nginx() -> str:
+    """nginx from the system, or a clear message saying how to get it."""
+    found = shutil.which("nginx") or next((path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
+                                           if os.access(path, os.X_OK)), None)
+    if found is None:
+        sys.exit("deploy/cluster needs nginx, and it is not installed. On Debian or Ubuntu: "
+                 "sudo apt-get install nginx (bash scripts/test installs it when run as root).")
+    return found
+
+
+def wait_until_up(child: Child, url: str, folder: Path) -> None:
+    """Wait until url answers; if the process exits first, stop with what it printed."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            log = folder / f"{child.name}.log"
+            sys.exit(f"{child.name} exited while starting:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"{child.name} did not answer {url} within {STARTUP_SECONDS} s")
+
+
+def stop_with_parent() -> None:
+    """In the child, before it runs: when the cluster dies, even by SIGKILL, the kernel sends this
+    child SIGTERM (Linux's PR_SET_PDEATHSIG), so nothing is left running without its parent."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start(name: str, command: list[str], port: int, folder: Path, cwd: Path) -> Child:
+    log = (folder / f"{name}.log").open("wb")
+    process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=stop_with_parent)
+    return Child(name, process, port)
+
+
+def nginx_conf(host: str, port: int, servers: list[Child]) -> str:
+    """deploy/nginx.conf with this cluster's addresses. As root, nginx's workers would switch to
+    `nobody`, which cannot use this user's temporary folder: keep them as the current user."""
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    upstreams = "\n".join(f"        server 127.0.0.1:{server.port} max_fails=1 fail_timeout=5s;" for server in servers)
+    return (TEMPLATE.read_text()
+            .replace("@USER@", user)
+            .replace("@SERVERS@", upstreams)
+            .replace("@LISTEN@", f"        listen {host}:{port};"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--servers", type=int, default=2, help="how many gunicorn servers (default 2)")
+    parser.add_argument("--port", type=int, default=8080, help="the port nginx listens on (default 8080)")
+    parser.add_argument("--host", default="0.0.0.0", help="the address nginx listens on (default: every one)")
+    parser.add_argument("--workers", type=int, default=None, help="workers per server (default: gunicorn.conf.py's)")
+    args = parser.parse_args()
+    if args.servers < 1:
+        parser.error("--servers must be at least 1")
+    nginx = find_nginx()
+    folder = Path(tempfile.mkdtemp(prefix="streamlab-cluster-"))
+    (folder / "temp").mkdir()
+    children: list[Child] = []
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+    try:
+        workers = ["--workers", str(args.workers)] if args.workers else []
+        for number in range(1, args.servers + 1):
+            port = free_port()
+            command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *workers]
+            children.append(start(f"server-{number}", command, port, folder, ROOT))
+        for server in children:
+            wait_until_up(server, f"http://127.0.0.1:{server.port}/healthz", folder)
+        (folder / "nginx.conf").write_text(nginx_conf(args.host, args.port, children))
+        command = [nginx, "-p", f"{folder}/", "-c", "nginx.conf", "-e", "error.log"]
+        front = start("nginx", command, args.port, folder, folder)
+        children.append(front)
+        shown = "127.0.0.1" if args.host == "0.0.0.0" else args.host
+        wait_until_up(front, f"http://{shown}:{args.port}/healthz", folder)
+        print(f"StreamLab cluster: http://{shown}:{args.port}/ (nginx, pid {front.process.pid}, "
+              f"in front of {args.servers} servers)")
+        for server in children[:-1]:
+            print(f"  {server.name}: http://127.0.0.1:{server.port} (pid {server.process.pid})")
+        print(f"Logs in {folder}. Ctrl-C or SIGTERM stops them all.", flush=True)
+        reported = set()
+        while not stopping:
+            if front.process.poll() is not None:
+                sys.exit(f"nginx exited:\n{(folder / 'error.log').read_text(errors='replace')[-3000:]}")
+            for server in children[:-1]:
+                if server.process.poll() is not None and server.name not in reported:
+                    reported.add(server.name)
+                    print(f"  {server.name} exited: nginx sends its streams to the others", flush=True)
+            time.sleep(0.2)
+    finally:
+        for child in reversed(children):  # nginx first: no new stream reaches a server that is stopping
+            child.stop()
+        for child in reversed(children):
+            child.wait(15)
+        shutil.rmtree(folder, ignore_errors=True)
+        print("StreamLab cluster stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

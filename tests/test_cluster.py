@@ -1,0 +1,155 @@
+"""deploy/cluster: real gunicorn servers behind a real nginx (Debian's), started the way a teacher
+starts it. Streams through it are exact and unbuffered (and behind nginx's defaults, buffered);
+a server killed mid-stream loses no client a character; SIGTERM leaves no process behind."""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from streamlab.decoder import Decoder
+from tests.cases import TRICKY
+from tests.servers import ROOT, fetch, free_port
+
+
+@dataclass
+class Cluster:
+    url: str
+    process: subprocess.Popen[str]
+    servers: dict[str, tuple[str, int]]  # name: (url, pid)
+    output: list[str]
+
+    def open_streams(self) -> int:
+        """The streams open on every server that is up (each counts its own)."""
+        total = 0
+        for url, _ in self.servers.values():
+            try:
+                total += httpx.get(f"{url}/healthz", timeout=2).json()["open_streams"]
+            except httpx.TransportError:
+                pass
+        return total
+
+
+def descendants(pid: int) -> set[int]:
+    """pid and every process below it, from /proc."""
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        found.add(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            todo += [int(child) for child in children]
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"  # a zombie has exited
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """deploy/cluster with two one-worker servers on loopback; stopped by SIGTERM, as Ctrl-C would."""
+    port = free_port()
+    command = [str(ROOT / "deploy" / "cluster"), "--servers", "2", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(line.rstrip("\n") for line in process.stdout), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    deadline = time.monotonic() + 90
+    while not any(line.startswith("Logs in") for line in output):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.terminate()  # SIGTERM: the cluster stops what it started
+            process.wait(timeout=60)
+            pytest.fail("deploy/cluster did not start:\n" + "\n".join(output))
+        time.sleep(0.05)
+    url = re.search(r"http://[0-9.:]+", output[0]).group(0)  # type: ignore[union-attr]
+    servers = {match[0]: (match[1], int(match[2])) for match in re.findall(r"(server-\d): (http://\S+) \(pid (\d+)\)", "\n".join(output))}
+    yield Cluster(url, process, servers, output)
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+
+
+def test_streams_through_nginx_are_exact_and_unbuffered(cluster: Cluster) -> None:
+    query = httpx.QueryParams({"prompt": TRICKY, "model": "echo", "delay": 0})
+    direct = httpx.get(f"{next(iter(cluster.servers.values()))[0]}/stream?{query}").content
+    assert fetch("GET", f"{cluster.url}/stream?{query}").raw == direct
+    assert fetch("POST", f"{cluster.url}/api/chat", json={"message": TRICKY, "model": "echo", "delay": 0}).raw == direct
+    # Unbuffered: the first event reaches the client while its server is still producing the reply.
+    with httpx.stream("GET", f"{cluster.url}/stream?prompt=abcdefghijklmnopqrst&model=echo&delay=100") as response:
+        decoder = Decoder()
+        for raw in response.iter_raw():
+            if decoder.feed(raw):
+                assert cluster.open_streams() == 1
+                break
+
+
+def test_behind_nginx_defaults_the_reply_arrives_all_at_once(cluster: Cluster) -> None:
+    """/buffered/ is the same servers behind HTTP/1.0 and proxy_buffering on (the lesson's demo)."""
+    reads = []
+    with httpx.stream("GET", f"{cluster.url}/buffered/stream?prompt=abcdefghij&model=echo&delay=100") as response:
+        decoder = Decoder()
+        for raw in response.iter_raw():
+            reads.append([message.data for message in decoder.feed(raw)])
+    texts = [read for read in reads if read]
+    assert texts == [list("abcdefghij") + ["[DONE]"]]  # one read: every event, and the end, together
+
+
+def resuming_client(url: str, results: dict[int, str], index: int, started: threading.Barrier) -> None:
+    """An EventSource in Python: on a cut, wait and ask again with Last-Event-ID, until [DONE]."""
+    text, last, first = "", "", True
+    for _ in range(50):
+        decoder = Decoder()
+        try:
+            with httpx.stream("GET", url, headers={"Last-Event-ID": last} if last else {}, timeout=30) as response:
+                for raw in response.iter_raw():
+                    for message in decoder.feed(raw):
+                        if message.data == "[DONE]":
+                            results[index] = text
+                            return
+                        text += message.data
+                        if first and len(text) >= 3:
+                            first = False
+                            started.wait()
+        except httpx.TransportError:
+            pass  # the server died mid-stream: nginx cut this connection
+        last = decoder.last_event_id or last
+        time.sleep(0.1)
+    results[index] = text + " (gave up)"
+
+
+def test_a_server_killed_mid_stream_loses_no_client_a_character(cluster: Cluster) -> None:
+    prompt = "Twelve students, one server dies, nobody notices. 十二个学生 🙂"
+    url = f"{cluster.url}/stream?{httpx.QueryParams({'prompt': prompt, 'model': 'echo', 'delay': 40})}"
+    results: dict[int, str] = {}
+    started = threading.Barrier(13)
+    clients = [threading.Thread(target=resuming_client, args=(url, results, index, started)) for index in range(12)]
+    for client in clients:
+        client.start()
+    started.wait(timeout=30)  # every client has its first three characters
+    _, victim = cluster.servers["server-1"]
+    os.killpg(victim, signal.SIGKILL)  # the server and its worker, at once, as a crash would
+    for client in clients:
+        client.join(timeout=60)
+    assert results == {index: prompt.replace("\r\n", "\n") for index in range(12)}
+    assert httpx.get(f"{cluster.url}/healthz").json()["status"] == "ok"  # the survivor serves
+
+
+def test_sigterm_stops_every_process_it_started(cluster: Cluster) -> None:
+    started = descendants(cluster.process.pid)
+    assert len(started) >= 1 + 2 * 2 + 2  # itself, two servers with a worker each, nginx and a worker
+    cluster.process.send_signal(signal.SIGTERM)
+    assert cluster.process.wait(timeout=60) == 0
+    time.sleep(0.5)
+    assert [pid for pid in started if alive(pid)] == []
