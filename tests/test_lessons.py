@@ -135,8 +135,8 @@ def flask_lesson(*args: str, lessons: Path = LESSONS, cwd: Path = ROOT) -> subpr
 
 
 def test_lesson_list_shows_every_lesson_in_order_with_its_progress(tmp_path: Path) -> None:
-    """On a copy of two lessons, one of them done (its exercise is the solution)."""
-    done, todo = COURSE[0], COURSE[-1]
+    """On a copy of two lessons, one of them done (its exercise is the solution); lesson 03's grader is quick."""
+    done, todo = COURSE[0], COURSE[2]
     for lesson in (done, todo):
         shutil.copytree(lesson.path, tmp_path / "lessons" / lesson.slug, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("conftest.py", "grading.py"):

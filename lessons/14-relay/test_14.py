@@ -21,11 +21,11 @@ from tests.servers import Server, free_port
 
 KEY = "sk-lesson14-stays-on-the-server"  # UPSTREAM_API_KEY: no byte of it may reach the browser
 TEXT = 'Hi 你好，世界 🙂 "quoted"\nand  two spaces'  # Chinese, an emoji, quotes, a line break, two spaces
-LONG = ("流式 relay 🙂 " * 10)[:50]  # 50 chunks at 100 ms: the model streams for 5 s
+LONG = ("流式 relay 🙂 " * 10)[:30]  # 30 chunks at 100 ms: the model streams for 3 s
 LONGER = ("转发 the stream 🙂 " * 40)[:400]  # 400 chunks at 100 ms: 40 s, far longer than a check waits
 LONGEST = 200_000  # bytes: far more than these replies need, so a relay that never ends fails instead of hanging
-PATIENCE = 15  # seconds a check waits for the first events of a stream whose model sends one every 0.1 s
-LET_GO = 10  # seconds the upstream may take to see the relay leave; it takes ~0.3 s, the reply 40 s
+PATIENCE = 6  # seconds a check waits for the first events of a stream whose model sends one every 0.1 s
+LET_GO = 6  # seconds the upstream may take to see the relay leave; it takes ~0.3 s, the reply 40 s
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ def test_relay_as_it_arrives(relay: Served, upstream: Server) -> None:
         reply = Reading(relay, query)
         reply.read()
         relayed(reply, TEXT)
-    # The model takes 5 s over this one. When the first event reaches the browser, is it still streaming?
+    # The model takes 3 s over this one. When the first event reaches the browser, is it still streaming?
     settled(upstream)
     reply = Reading(relay, {"prompt": LONG, "delay": "100"})
     reply.read(1)
