@@ -3,12 +3,13 @@
 Run it with `flask run` (one student) or `gunicorn` (a classroom; see gunicorn.conf.py).
 """
 
+import os
 from collections.abc import Mapping
 
 from flask import Flask
 
 from streamlab.streams import RealClock
-from web import anthropic, cli, course, errors, lessons, openai, pages, relay, responses, streams
+from web import access, anthropic, cli, course, errors, lessons, openai, pages, relay, responses, streams
 
 DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # bytes of request body; history can be long
@@ -21,7 +22,12 @@ DEFAULTS: dict[str, object] = {
     "UPSTREAM_URL": None,  # the relay's upstream, an OpenAI-compatible base URL ending in /v1; None: StreamLab itself
     "UPSTREAM_MODEL": None,  # the model to ask for there (needed with UPSTREAM_URL)
     "UPSTREAM_API_KEY": None,  # sent upstream as Authorization: Bearer; it never reaches the browser
+    "ACCESS_TOKEN": None,  # when set, streams need it (web/access.py)
+    "CORS_ORIGINS": None,  # "*" or a comma list of origins whose pages may call StreamLab
 }
+
+# Settings that are text, read as written: from_prefixed_env() would turn a token 1234 into a number.
+TEXT = ("UPSTREAM_URL", "UPSTREAM_MODEL", "UPSTREAM_API_KEY", "ACCESS_TOKEN", "CORS_ORIGINS")
 
 
 # The settings that must be numbers, and the least each may be. from_prefixed_env() reads
@@ -50,6 +56,20 @@ def check_config(config: Mapping[str, object]) -> None:
                           f"https://api.deepseek.com/v1 (got {url!r})")
     if url is not None and not (isinstance(config["UPSTREAM_MODEL"], str) and config["UPSTREAM_MODEL"]):
         raise ConfigError("FLASK_UPSTREAM_MODEL must name the model to ask for at FLASK_UPSTREAM_URL")
+    token = config["ACCESS_TOKEN"]
+    if token is not None and (not isinstance(token, str) or not token.strip() or not token.isprintable()):
+        raise ConfigError("FLASK_ACCESS_TOKEN must be a word the class can type (printable, not empty)")
+    origins = config["CORS_ORIGINS"]
+    if origins is not None:
+        for origin in cors_origins(origins):
+            if origin != "*" and (not origin.startswith(("http://", "https://")) or origin.count("/") != 2):
+                raise ConfigError(f"FLASK_CORS_ORIGINS must be * or a comma list of origins (a scheme and a host, "
+                                  f"such as https://class.example or http://localhost:8000, no path); got {origin!r}")
+
+
+def cors_origins(value: object) -> set[str]:
+    """FLASK_CORS_ORIGINS as a set of origins ("*" alone means any)."""
+    return {origin.strip().rstrip("/") for origin in str(value).split(",") if origin.strip()}
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
@@ -57,19 +77,24 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env()
+    app.config.from_mapping({name: os.environ[f"FLASK_{name}"] for name in TEXT if f"FLASK_{name}" in os.environ})
     if test_config is not None:
         app.config.from_mapping(test_config)
     check_config(app.config)
+    if app.config["CORS_ORIGINS"] is not None:
+        app.config["CORS_ORIGINS"] = cors_origins(app.config["CORS_ORIGINS"])
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # JSON answers keep Chinese and emoji as UTF-8
     errors.register(app)
     responses.init_app(app)
     relay.init_app(app)
+    access.init_app(app)
     app.register_blueprint(streams.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(lessons.bp)
     app.register_blueprint(openai.bp)
     app.register_blueprint(anthropic.bp)
     app.register_blueprint(relay.bp)
+    app.register_blueprint(access.bp)
     cli.register(app)
     course.register(app)
     return app

@@ -47,13 +47,15 @@ def show(message: Message, frame: str) -> None:
     click.echo(text, nl=False)
 
 
-def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: float) -> str:
+def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: float, token: str | None) -> str:
     """Read one connection to its end; return the last event id seen, raise Ended when done."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
     if last_id:
         headers["Last-Event-ID"] = last_id
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     try:
         connection.request("POST", parts.path.rstrip("/") + "/api/chat", json.dumps(body), headers)
         response = connection.getresponse()
@@ -120,7 +122,8 @@ def read_history(_context: click.Context, _parameter: click.Parameter, file: IO[
 @click.option("--history", type=click.File(encoding="utf-8"), callback=read_history,
               help='A JSON file: the conversation so far, a list of {"role": "user" | "assistant", "content": TEXT}.')
 @click.option("--raw", is_flag=True, help="Show the lines on the wire, with ms since the request.")
-def chat(prompt: str, url: str, raw: bool, history: list[object] | None, **options: object) -> None:
+@click.option("--token", envvar="STREAMLAB_TOKEN", help="The class's access token, when the server asks for one.")
+def chat(prompt: str, url: str, raw: bool, history: list[object] | None, token: str | None, **options: object) -> None:
     """Stream a reply to PROMPT from a running StreamLab.
 
     Exits with status 1 when the stream stops without its end signal (a cut the client cannot resume).
@@ -131,7 +134,7 @@ def chat(prompt: str, url: str, raw: bool, history: list[object] | None, **optio
     started, last_id = time.monotonic(), ""
     try:
         for _ in range(MAX_RECONNECTS + 1):
-            resumed_from, last_id = last_id, read(url, body, last_id, raw, started)
+            resumed_from, last_id = last_id, read(url, body, last_id, raw, started, token)
             if not last_id or last_id == resumed_from:
                 break  # closed without ids (or progress): there is nothing to resume from
             if raw:

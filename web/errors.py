@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, Unauthorized
 
 from streamlab.errors import InputError, SimulatedFailure
 
@@ -35,9 +35,9 @@ def install(target: Flask | Blueprint, shape: Shape) -> None:
 
     def http_error(error: HTTPException) -> Response:
         # Keep Werkzeug's status and the headers that tell the client when, or how, to ask again.
-        field = "body" if isinstance(error, RequestEntityTooLarge) else None
+        field = {RequestEntityTooLarge: "body", Unauthorized: "token"}.get(type(error))
         response = json_error(shape, error.description or error.name, error.code or 500, field)
-        for name in ("Retry-After", "Allow"):
+        for name in ("Retry-After", "Allow", "WWW-Authenticate"):
             if name in error.get_response().headers:
                 response.headers[name] = error.get_response().headers[name]
         return response

@@ -81,6 +81,8 @@ def ask(conversation: Conversation, options: StreamOptions, stream: bool, resume
     if upstream.url is None:  # StreamLab itself: its model, pacing and faults, and it resumes where asked
         url, body["model"] = own_url(), options.model
         body.update({name: value for name in PASSED_ON if (value := getattr(options, name)) is not None})
+        if (token := current_app.config["ACCESS_TOKEN"]) is not None:
+            headers["Authorization"] = f"Bearer {token}"  # this server guards its own /v1 too
         if resume:
             headers["Last-Event-ID"] = str(resume)
     else:

@@ -20,6 +20,28 @@ const menus = { comparisons: document.getElementById('comparisons'), pitfalls: d
 let panes = [];
 let preset = null;
 
+// With FLASK_ACCESS_TOKEN set, streams need the class's token. The page asks for it once; the
+// server answers with an HttpOnly cookie that every later request carries, EventSource's included.
+async function signInIfAsked() {
+  const signIn = document.getElementById('sign-in');
+  if ((await fetch('/api/token')).status !== 401) return;
+  signIn.hidden = false;
+  signIn.elements.token.focus();
+  signIn.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const answer = await fetch('/api/token', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: signIn.elements.token.value }),
+    });
+    signIn.querySelector('[data-role=token-error]').textContent = answer.ok ? '' : t('token.wrong');
+    if (answer.ok) {
+      signIn.reset();
+      signIn.hidden = true;
+    }
+  });
+}
+signInIfAsked();
+
 for (const value of options.find((option) => option.name === 'model').values) model.append(new Option(value, value));
 
 function currentState() {
