@@ -2,11 +2,16 @@
 
     deploy/cluster --servers 4 --port 8080                # the class opens http://THIS-MACHINE:8080
     deploy/cluster --servers 2 --port 8080 --host 127.0.0.1 --workers 1
+    deploy/cluster --servers 4 --port 8443 --tls           # HTTPS and HTTP/2: more than six streams per page
 
 It runs in the foreground, as the current user (no root needed): each server is the project's
 gunicorn.conf.py on a free local port, and nginx (from the system: Debian's `nginx` package) runs
 with deploy/nginx.conf from a temporary folder. It prints the URL; Ctrl-C or SIGTERM stops
 everything it started. A server that dies is left out by nginx, and its streams resume on another.
+
+With --tls, nginx serves HTTPS and HTTP/2, so one page can hold more than the six connections a
+browser opens to a server over HTTP/1.1. The certificate is --cert and --key, or a self-signed one
+made with openssl on the first start and kept in deploy/tls/ (a browser warns about it once).
 """
 
 import argparse
@@ -16,6 +21,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -72,12 +78,13 @@ def find_nginx() -> str:
 def wait_until_up(child: Child, url: str, folder: Path) -> None:
     """Wait until url answers; if the process exits first, stop with what it printed."""
     deadline = time.monotonic() + STARTUP_SECONDS
+    trusting = ssl._create_unverified_context()  # our own certificate, perhaps self-signed
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
             log = folder / f"{child.name}.log"
             sys.exit(f"{child.name} exited while starting:\n{log.read_text(errors='replace')[-3000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with urllib.request.urlopen(url, timeout=1, context=trusting):
                 return
         except OSError:
             time.sleep(0.1)
@@ -97,7 +104,32 @@ def start(name: str, command: list[str], port: int, folder: Path, cwd: Path) -> 
     return Child(name, process, port)
 
 
-def nginx_conf(host: str, port: int, servers: list[Child]) -> str:
+def self_signed() -> tuple[Path, Path]:
+    """deploy/tls/streamlab.crt and .key, made on the first start (for localhost and 127.0.0.1)."""
+    folder = ROOT / "deploy" / "tls"
+    cert, key = folder / "streamlab.crt", folder / "streamlab.key"
+    if not (cert.exists() and key.exists()):
+        folder.mkdir(exist_ok=True)
+        made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "825",
+                               "-subj", "/CN=StreamLab", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                               "-keyout", str(key), "-out", str(cert)], capture_output=True, text=True)
+        if made.returncode != 0:
+            sys.exit(f"openssl could not make a certificate: {made.stderr}")
+        key.chmod(0o600)
+    return cert, key
+
+
+def listen(host: str, port: int, tls: tuple[Path, Path] | None) -> str:
+    """The listen lines: plain HTTP/1.1, or HTTPS with HTTP/2."""
+    if tls is None:
+        return f"        listen {host}:{port};"
+    cert, key = tls
+    return (f"        listen {host}:{port} ssl http2;\n"
+            f"        ssl_certificate {cert.resolve()};\n"
+            f"        ssl_certificate_key {key.resolve()};")
+
+
+def nginx_conf(host: str, port: int, servers: list[Child], tls: tuple[Path, Path] | None = None) -> str:
     """deploy/nginx.conf with this cluster's addresses. As root, nginx's workers would switch to
     `nobody`, which cannot use this user's temporary folder: keep them as the current user."""
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
@@ -105,7 +137,7 @@ def nginx_conf(host: str, port: int, servers: list[Child]) -> str:
     return (TEMPLATE.read_text()
             .replace("@USER@", user)
             .replace("@SERVERS@", upstreams)
-            .replace("@LISTEN@", f"        listen {host}:{port};"))
+            .replace("@LISTEN@", listen(host, port, tls)))
 
 
 def main() -> None:
@@ -114,9 +146,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080, help="the port nginx listens on (default 8080)")
     parser.add_argument("--host", default="0.0.0.0", help="the address nginx listens on (default: every one)")
     parser.add_argument("--workers", type=int, default=None, help="workers per server (default: gunicorn.conf.py's)")
+    parser.add_argument("--tls", action="store_true", help="HTTPS and HTTP/2 (a self-signed certificate unless --cert)")
+    parser.add_argument("--cert", type=Path, help="with --tls: the certificate (PEM)")
+    parser.add_argument("--key", type=Path, help="with --tls: its private key (PEM)")
     args = parser.parse_args()
     if args.servers < 1:
         parser.error("--servers must be at least 1")
+    if (args.cert is None) != (args.key is None) or (args.cert and not args.tls):
+        parser.error("--cert and --key go together, with --tls")
+    tls = ((args.cert, args.key) if args.cert else self_signed()) if args.tls else None
     nginx = find_nginx()
     folder = Path(tempfile.mkdtemp(prefix="streamlab-cluster-"))
     (folder / "temp").mkdir()
@@ -132,14 +170,15 @@ def main() -> None:
             children.append(start(f"server-{number}", command, port, folder, ROOT))
         for server in children:
             wait_until_up(server, f"http://127.0.0.1:{server.port}/healthz", folder)
-        (folder / "nginx.conf").write_text(nginx_conf(args.host, args.port, children))
+        (folder / "nginx.conf").write_text(nginx_conf(args.host, args.port, children, tls))
         command = [nginx, "-p", f"{folder}/", "-c", "nginx.conf", "-e", "error.log"]
         front = start("nginx", command, args.port, folder, folder)
         children.append(front)
         shown = "127.0.0.1" if args.host == "0.0.0.0" else args.host
-        wait_until_up(front, f"http://{shown}:{args.port}/healthz", folder)
-        print(f"StreamLab cluster: http://{shown}:{args.port}/ (nginx, pid {front.process.pid}, "
-              f"in front of {args.servers} servers)")
+        url = f"{'https' if tls else 'http'}://{shown}:{args.port}/"
+        wait_until_up(front, f"{url}healthz", folder)
+        print(f"StreamLab cluster: {url} (nginx, pid {front.process.pid}, in front of {args.servers} servers"
+              f"{', HTTP/2' if tls else ''})")
         for server in children[:-1]:
             print(f"  {server.name}: http://127.0.0.1:{server.port} (pid {server.process.pid})")
         print(f"Logs in {folder}. Ctrl-C or SIGTERM stops them all.", flush=True)

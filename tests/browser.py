@@ -5,12 +5,13 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
-from tests.servers import ROOT, Server
+from tests.servers import ROOT
 
 CHROMIUM = os.environ.get("STREAMLAB_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -57,7 +58,13 @@ UNTRANSLATED = re.compile(r"\b(?:page|ask|toolbar|watch|pane|transport|figure|st
                           r"\.[a-z][\w-]*")
 
 
-def open_classroom(page: Page, server: Server, panes: list[str], prompt: str = TEXT, model: str = "echo", query: str = "") -> None:
+class Served(Protocol):
+    """Anything StreamLab answers at: a server, or a cluster of them behind nginx."""
+
+    url: str
+
+
+def open_classroom(page: Page, server: Served, panes: list[str], prompt: str = TEXT, model: str = "echo", query: str = "") -> None:
     """Open the page on these panes (each as in the URL, "transport:post,frame:json"); query adds to the URL."""
     state = urlencode([("prompt", prompt), ("model", model), *[("pane", pane) for pane in panes]])
     page.goto(f"{server.url}/?{state}&{query}")

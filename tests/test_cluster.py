@@ -14,8 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 
 from streamlab.decoder import Decoder
+from tests.browser import open_classroom, screenshot, send, text_of, wait_finished
 from tests.cases import TRICKY
 from tests.servers import ROOT, fetch, free_port
 
@@ -60,8 +62,18 @@ def alive(pid: int) -> bool:
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     """deploy/cluster with two one-worker servers on loopback; stopped by SIGTERM, as Ctrl-C would."""
+    yield from run_cluster()
+
+
+@pytest.fixture
+def tls_cluster() -> Iterator[Cluster]:
+    yield from run_cluster("--tls")
+
+
+def run_cluster(*extra: str) -> Iterator[Cluster]:
     port = free_port()
-    command = [str(ROOT / "deploy" / "cluster"), "--servers", "2", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"]
+    command = [str(ROOT / "deploy" / "cluster"), "--servers", "2", "--port", str(port), "--host", "127.0.0.1",
+               "--workers", "1", *extra]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(line.rstrip("\n") for line in process.stdout), daemon=True)  # type: ignore[union-attr]
@@ -73,7 +85,7 @@ def cluster() -> Iterator[Cluster]:
             process.wait(timeout=60)
             pytest.fail("deploy/cluster did not start:\n" + "\n".join(output))
         time.sleep(0.05)
-    url = re.search(r"http://[0-9.:]+", output[0]).group(0)  # type: ignore[union-attr]
+    url = re.search(r"https?://[0-9.:]+", output[0]).group(0)  # type: ignore[union-attr]
     servers = {match[0]: (match[1], int(match[2])) for match in re.findall(r"(server-\d): (http://\S+) \(pid (\d+)\)", "\n".join(output))}
     yield Cluster(url, process, servers, output)
     if process.poll() is None:
@@ -153,3 +165,23 @@ def test_sigterm_stops_every_process_it_started(cluster: Cluster) -> None:
     assert cluster.process.wait(timeout=60) == 0
     time.sleep(0.5)
     assert [pid for pid in started if alive(pid)] == []
+
+
+def test_over_http2_one_page_streams_more_than_six_at_once(browser: Browser, tls_cluster: Cluster) -> None:
+    """HTTPS with HTTP/2 through nginx: eight panes stream at the same time on one connection (over
+    HTTP/1.1 the seventh would wait for a free connection), and the page says which protocol it is on."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, ignore_https_errors=True)  # self-signed
+    page = context.new_page()
+    try:
+        open_classroom(page, tls_cluster, [f"transport:{('get', 'post')[i % 2]},delay:150" for i in range(8)], prompt="abcdefghij")
+        expect(page.locator("#protocol")).to_have_attribute("data-protocol", "h2")
+        expect(page.locator("#protocol")).to_have_text("HTTP/2 · up to 8 panes")
+        send(page)
+        page.wait_for_function("() => [...document.querySelectorAll('[data-role=text]')].every(e => e.textContent.length >= 2)"
+                               " && [...document.querySelectorAll('.pane')].every(p => p.dataset.state === 'streaming')")
+        assert tls_cluster.open_streams() == 8  # all eight at once
+        screenshot(page, "http2-eight-panes")
+        wait_finished(page)
+        assert [text_of(page, i) for i in range(8)] == ["abcdefghij"] * 8
+    finally:
+        context.close()

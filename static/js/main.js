@@ -2,7 +2,7 @@
 import { language, t } from './i18n.js';
 import { Pane } from './pane.js';
 import { COMPARISONS, PITFALLS, PRESETS } from './presets.js';
-import { MAX_PANES, MIN_PANES, defaultPane, readState, writeState } from './state.js';
+import { MAX_PANES, MAX_PANES_HTTP2, MIN_PANES, defaultPane, readState, writeState } from './state.js';
 
 const OPEN_STREAMS_EVERY_MS = 1000;
 
@@ -19,6 +19,15 @@ const watch = document.getElementById('watch');
 const menus = { comparisons: document.getElementById('comparisons'), pitfalls: document.getElementById('pitfall-presets') };
 let panes = [];
 let preset = null;
+
+// The protocol this page came over: over HTTP/2 every stream shares one connection, so the page
+// allows more panes than the six connections of HTTP/1.1 can carry (deploy/cluster --tls).
+const protocol = performance.getEntriesByType('navigation')[0]?.nextHopProtocol ?? '';
+const http2 = protocol === 'h2' || protocol === 'h3';
+const maxPanes = http2 ? MAX_PANES_HTTP2 : MAX_PANES;
+const protocolNote = document.getElementById('protocol');
+protocolNote.textContent = t(http2 ? 'toolbar.http2' : 'toolbar.http1', { max: maxPanes });
+protocolNote.dataset.protocol = protocol;
 
 // With FLASK_ACCESS_TOKEN set, streams need the class's token. The page asks for it once; the
 // server answers with an HttpOnly cookie that every later request carries, EventSource's included.
@@ -58,7 +67,7 @@ function save() {
   // The other language keeps everything else: the same comparison, in the other words.
   document.getElementById('language').search = writeState({ ...state, lang: language === 'zh-CN' ? 'en' : 'zh' }, options);
   document.documentElement.classList.toggle('large', large.checked); // rem units follow the root
-  document.getElementById('add-pane').disabled = panes.length >= MAX_PANES;
+  document.getElementById('add-pane').disabled = panes.length >= maxPanes;
   for (const pane of panes) pane.part('remove').disabled = panes.length <= MIN_PANES;
   panesBox.dataset.count = String(panes.length);
   watchOpenStreams();
@@ -168,7 +177,7 @@ for (const [name, list] of [['comparisons', COMPARISONS], ['pitfalls', PITFALLS]
   });
 }
 
-const state = readState(location.search, options);
+const state = readState(location.search, options, maxPanes);
 prompt.value = state.prompt;
 model.value = state.model;
 large.checked = state.large;
