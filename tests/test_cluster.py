@@ -118,13 +118,16 @@ def test_behind_nginx_defaults_the_reply_arrives_all_at_once(cluster: Cluster) -
     assert texts == [list("abcdefghij") + ["[DONE]"]]  # one read: every event, and the end, together
 
 
-def resuming_client(url: str, results: dict[int, str], index: int, started: threading.Barrier) -> None:
-    """An EventSource in Python: on a cut, wait and ask again with Last-Event-ID, until [DONE]."""
+def resuming_client(request: tuple[str, str, object], results: dict[int, str], index: int, started: threading.Barrier) -> None:
+    """An EventSource (GET) or the page's fetch client (POST) in Python: on a cut, wait and ask again
+    with Last-Event-ID, until [DONE]."""
+    method, url, body = request
     text, last, first = "", "", True
     for _ in range(50):
         decoder = Decoder()
         try:
-            with httpx.stream("GET", url, headers={"Last-Event-ID": last} if last else {}, timeout=30) as response:
+            headers = {"Last-Event-ID": last} if last else {}
+            with httpx.stream(method, url, json=body, headers=headers, timeout=30) as response:
                 for raw in response.iter_raw():
                     for message in decoder.feed(raw):
                         if message.data == "[DONE]":
@@ -143,10 +146,12 @@ def resuming_client(url: str, results: dict[int, str], index: int, started: thre
 
 def test_a_server_killed_mid_stream_loses_no_client_a_character(cluster: Cluster) -> None:
     prompt = "Twelve students, one server dies, nobody notices. 十二个学生 🙂"
-    url = f"{cluster.url}/stream?{httpx.QueryParams({'prompt': prompt, 'model': 'echo', 'delay': 40})}"
+    options: dict[str, str | int] = {"prompt": prompt, "model": "echo", "delay": 40}
+    requests = [("GET", f"{cluster.url}/stream?{httpx.QueryParams(options)}", None), ("POST", f"{cluster.url}/api/chat", options)]
     results: dict[int, str] = {}
     started = threading.Barrier(13)
-    clients = [threading.Thread(target=resuming_client, args=(url, results, index, started)) for index in range(12)]
+    clients = [threading.Thread(target=resuming_client, args=(requests[index % 2], results, index, started))
+               for index in range(12)]
     for client in clients:
         client.start()
     started.wait(timeout=30)  # every client has its first three characters
