@@ -142,3 +142,26 @@ def test_no_query_string_causes_a_5xx(client: FlaskClient, query: bytes) -> None
 def test_whole_json_answers_keep_chinese_and_emoji_as_utf8(client: FlaskClient, path: str, body: dict[str, object]) -> None:
     answer = client.post(path, json={"model": "echo", **body})
     assert answer.status_code == 200 and "你好 🙂".encode() in answer.data and b"\\u" not in answer.data
+
+
+API_FIELDS = ["model", "messages", "input", "instructions", "system", "max_tokens", "stream", "stream_options",
+              "previous_response_id", "delay", "chunk", "frame", "pitfall", "heartbeat", "error_at", "stall"]
+MESSAGES = st.lists(st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant", "system", "robot"]),
+                                           "content": JSON_VALUES | st.text(max_size=10)}), max_size=3)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["/v1/chat/completions", "/v1/responses", "/v1/messages", "/api/relay"]),
+       body=st.dictionaries(st.sampled_from(API_FIELDS), JSON_VALUES | MESSAGES))
+def test_no_api_body_causes_a_5xx(client: FlaskClient, path: str, body: dict[str, object]) -> None:
+    """Whatever the JSON, the real APIs' endpoints answer a 4xx in their shape, or stream to the end.
+    (drop_after and fail are left out: a cut connection and a 5xx are what they ask for.)"""
+    response = client.post(path, json={"delay": 0, **body})
+    if path == "/api/relay" and response.status_code == 502:
+        return  # the test client has no socket: the relay finds no server of its own to ask
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code >= 400:
+        error = response.json["error"]
+        assert error["message"] if path != "/v1/messages" else error["type"]
+    else:
+        response.get_data()
