@@ -15,7 +15,7 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # bytes of request body; history can be long
     "MAX_BODY_SECONDS": 10,  # the longest a client may take to send its body; a real one takes ms
     "STREAM_CLOCK": RealClock(),
-    "MAX_OPEN_STREAMS": 3000,  # above this a new stream gets 503 + Retry-After; measured in the README
+    "MAX_OPEN_STREAMS": 5000,  # above this a new stream gets 503 + Retry-After; measured in the README
     "MAX_STREAM_SECONDS": 600,  # the longest stream a request may ask for
     "OPEN_STREAMS_FILE": None,  # set by gunicorn.conf.py so all workers share one count
     "OPEN_STREAMS_SLOT": 0,

@@ -74,8 +74,18 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Tell the app's streams to end once this worker is asked to stop."""
+    """Tell the app's streams to end once this worker is asked to stop; spare the collector the app."""
+    import gc
+
     import gevent
+
+    # The garbage collector pauses a worker, and every stream on it, while it looks at objects. The
+    # app and its modules live as long as the worker: freeze them out of every collection. And a
+    # stream's objects die young, freed as they go: collect the young generation every 20,000
+    # allocations, not 700. Measured at 5,000 streams (bench/run.py): the p99 gap from 163-195 ms
+    # to 108, the p99 first byte from 861-1,121 ms to about 640, memory per stream unchanged.
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
     stopping = worker.wsgi.extensions["streamlab.stopping"]
 

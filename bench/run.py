@@ -3,11 +3,13 @@
     .venv/bin/python bench/run.py                      # N = 100, 500, 1000, 2000, 5000
     .venv/bin/python bench/run.py -n 100 --servers streamlab
     .venv/bin/python bench/run.py --server-cpus 0,1 --client-cpus 0,1   # as deployed: all cores
+    .venv/bin/python bench/run.py --servers cluster --server-cpus 0,1 --client-cpus 0,1   # behind nginx
 
 By default each server runs pinned to core 0 with one worker, and the load client
 (bench/load.py) on core 1, so the client's limits are not mistaken for the server's; both
 report their own CPU. With --server-cpus 0,1, StreamLab runs one gevent worker per listed core,
-as gunicorn.conf.py does; Express is one Node process either way. Every stream is a
+as gunicorn.conf.py does; Express is one Node process either way. `cluster` is deploy/cluster:
+one one-worker server per listed core behind nginx (its CPU and memory counted too). Every stream is a
 50-character echo at 100 ms. Express is installed with npm into a temporary folder.
 """
 
@@ -43,16 +45,20 @@ def free_port() -> int:
 
 
 def tree(pid: int) -> list[int]:
-    """The process and its children (gunicorn's master and workers)."""
-    children = []
+    """The process and all below it: gunicorn's master and workers; for a cluster, nginx's too."""
+    parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    children.append(int(entry.name))
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-    return [pid, *children]
+            parents.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(current := todo.pop())
+        todo += parents.get(current, [])
+    return found
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -121,8 +127,15 @@ def express(port: int, cpus: set[int], workdir: Path) -> tuple[list[str], Path, 
     return ["node", "server.js", str(port)], folder, dict(os.environ)
 
 
+def cluster(port: int, cpus: set[int], workdir: Path) -> tuple[list[str], Path, dict[str, str]]:
+    """StreamLab as deploy/cluster runs it: one one-worker server per listed core, nginx in front."""
+    command = [str(ROOT / "deploy" / "cluster"), "--servers", str(len(cpus)), "--workers", "1",
+               "--port", str(port), "--host", "127.0.0.1"]
+    return command, ROOT, {**os.environ, "FLASK_MAX_OPEN_STREAMS": "1000000"}
+
+
 SERVERS: dict[str, Callable[[int, set[int], Path], tuple[list[str], Path, dict[str, str]]]] = {
-    "streamlab": streamlab, "express": express,
+    "streamlab": streamlab, "express": express, "cluster": cluster,
 }
 
 
