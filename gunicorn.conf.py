@@ -14,7 +14,7 @@ wsgi_app = "app:create_app()"
 bind = "127.0.0.1:5000"  # the same address as `flask run`; a classroom adds -b 0.0.0.0:5000
 
 # One gevent worker per core; each holds thousands of streams, a greenlet each, asleep between chunks.
-worker_class = "gevent"
+worker_class = "web.worker.StreamWorker"  # gunicorn's gevent worker, one system call per write
 workers = os.cpu_count() or 1
 worker_connections = 10_000  # gevent's default, 1000, is fewer than a big class opens
 backlog = 4096  # connections waiting to be accepted when a whole class presses Send at once
