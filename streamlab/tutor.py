@@ -49,6 +49,13 @@ TOPICS: list[Topic] = [
           "newline exactly and leaves room for usage and errors.",
           "纯文本帧把文字直接放在 data: 后面，换行会把它拆成两行。"
           "JSON 帧把每一块包成 {\"content\": ...}，空格和换行都原样保留。", "06-json-frames"),
+    Topic(("http/2", "http2", "six connections", "deploy", "token", "部署", "令牌", "口令"),
+          "Behind nginx, a stream needs HTTP/1.1 to the server and no buffering; over HTTP/1.1 a browser "
+          "opens only six connections to one server, and HTTP/2 carries every stream on one. EventSource "
+          "cannot send headers, so a token goes in the URL or a cookie.",
+          "放在 nginx 后面时，流需要用 HTTP/1.1 连服务器、并且不缓冲；"
+          "走 HTTP/1.1 时浏览器对一个服务器只开六条连接，HTTP/2 则把所有流放在一条连接上。"
+          "EventSource 不能发请求头，所以令牌要放在 URL 或 cookie 里。", "15-proxies-deployment"),
     Topic(("heartbeat", "ping", "proxy", "nginx", "buffer", "心跳", "代理"),
           "A proxy may hold a response until it has enough bytes, or close one that looks idle. "
           "The header X-Accel-Buffering: no turns off nginx's buffer, and a : ping comment now "
