@@ -26,7 +26,8 @@ const protocol = performance.getEntriesByType('navigation')[0]?.nextHopProtocol 
 const http2 = protocol === 'h2' || protocol === 'h3';
 const maxPanes = http2 ? MAX_PANES_HTTP2 : MAX_PANES;
 const protocolNote = document.getElementById('protocol');
-protocolNote.textContent = t(http2 ? 'toolbar.http2' : 'toolbar.http1', { max: maxPanes });
+protocolNote.textContent = http2 ? 'HTTP/2' : 'HTTP/1.1'; // short: the projector's toolbar is one row
+protocolNote.title = t(http2 ? 'toolbar.http2' : 'toolbar.http1', { max: maxPanes });
 protocolNote.dataset.protocol = protocol;
 
 // With FLASK_ACCESS_TOKEN set, streams need the class's token. The page asks for it once; the
