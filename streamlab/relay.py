@@ -28,7 +28,7 @@ class KeepAlive:
 
 @dataclass(frozen=True)
 class Usage:
-    usage: dict[str, object]
+    usage: dict[str, int]  # the upstream's counts (prompt_tokens, completion_tokens, ...)
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ def read_upstream(body: Iterable[bytes]) -> Iterator[Part]:
                 content = (choice.get("delta") or {}).get("content") if isinstance(choice, dict) else None
                 if isinstance(content, str) and content:  # the role-only and empty deltas carry no text
                     yield Text(content)
-            if isinstance(chunk.get("usage"), dict):
-                yield Usage(chunk["usage"])
+            if isinstance(usage := chunk.get("usage"), dict):
+                yield Usage({name: count for name, count in usage.items() if type(count) is int})
         if decoder.comments:
             decoder.comments.clear()
             yield KeepAlive()
@@ -79,7 +79,7 @@ def relayed(parts: Iterable[Part], framing: Framing, resume: int, skip: int, hea
     dropped (an upstream that cannot resume sends the reply from the start). When stopping() turns
     true (the server is shutting down), the response ends without an end signal: the client resumes."""
     yield framing.opening()
-    number, usage = resume, {}
+    number, usage = resume, dict[str, int]()
     for part in parts:
         if stopping():
             return
@@ -96,10 +96,10 @@ def relayed(parts: Iterable[Part], framing: Framing, resume: int, skip: int, hea
             usage = part.usage
         elif isinstance(part, Failed):
             yield framing.error(part.message, number + 1)
-            yield framing.closing(usage, True)  # type: ignore[arg-type]
+            yield framing.closing(usage, True)
             return
         else:
-            yield framing.closing(usage, False)  # type: ignore[arg-type]
+            yield framing.closing(usage, False)
             return
     # The upstream's body ended without [DONE]: the reply was cut, so this one is cut too (no end
     # signal), and the client reconnects and resumes, as from a dropped stream.

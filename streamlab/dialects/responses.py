@@ -8,7 +8,7 @@ read from it, and an empty one is the commonest bug of other mock servers and pr
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from streamlab.conversation import Turn, check_text
 from streamlab.dialects import APIRequest, api_request, turns_of
@@ -62,9 +62,14 @@ def response(id: str, created: int, model: str, status: str, output: list[object
             "truncation": "disabled", "usage": usage, "user": None, "metadata": {}}
 
 
+def item_id_of(response_id: str) -> str:
+    """The id of a response's one message item: resp_X holds msg_X."""
+    return f"msg_{response_id.removeprefix('resp_')}"
+
+
 def completed(request: APIRequest, answer: Reply, id: str, created: int) -> dict[str, object]:
     """The whole reply as one completed response (`"stream": false`)."""
-    item = message(f"msg_{id.removeprefix('resp_')}", "completed", [text_part(answer.text)])
+    item = message(item_id_of(id), "completed", [text_part(answer.text)])
     return response(id, created, request.model, "completed", [item], usage_of(answer.usage))
 
 
@@ -80,10 +85,10 @@ class ResponsesFraming:
     created: int
     model: str
     answer: Reply  # the closing events carry the whole text
+    item_id: str = field(init=False)  # derived from id, once per stream rather than per chunk
 
-    @property
-    def item_id(self) -> str:
-        return f"msg_{self.id.removeprefix('resp_')}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "item_id", item_id_of(self.id))
 
     def event(self, kind: str, sequence: int, **fields: object) -> bytes:
         data = to_json({"type": kind, "sequence_number": sequence, **fields})  # JSON: one line, always
