@@ -127,7 +127,8 @@ def test_the_openai_pane_reads_real_chunks_and_its_faults(page: Page, gunicorn_s
     (an error object ends it with the message; a cut connection is an error, never a reconnect).
 
     A broken transfer errors the browser's ReadableStream, and the Streams standard then discards what
-    was queued but not yet read: the piece that arrived with the cut may be lost. Hence "a" or "ab"."""
+    was queued but not yet read: what arrived shortly before the cut may be lost (on a busy machine, all
+    of it). Hence any start of "ab": the pane's point is the error, never a reconnect."""
     panes = ["transport:openai,delay:10", "transport:openai,error_at:3,delay:10", "transport:openai,drop_after:2,delay:100"]
     open_classroom(page, gunicorn_server, panes, prompt="ab 你好 🙂")
     for name in ("frame", "end", "ids", "newline", "pitfall"):  # OpenAI's format fixes the framing
@@ -140,7 +141,7 @@ def test_the_openai_pane_reads_real_chunks_and_its_faults(page: Page, gunicorn_s
     expect(wire).to_contain_text('"choices": [], "usage": {"prompt_tokens": 7')  # the usage chunk, before [DONE]
     assert (text_of(page, 1), pane(page, 1).get_attribute("data-state")) == ("ab", "error")
     expect(pane(page, 1).locator("[data-role=notice]")).to_contain_text("simulated error at chunk 3")
-    assert text_of(page, 2) in ("a", "ab") and pane(page, 2).get_attribute("data-state") == "error"
+    assert "ab".startswith(text_of(page, 2)) and pane(page, 2).get_attribute("data-state") == "error"
     expect(pane(page, 2).locator("[data-role=notice]")).to_contain_text("cut before [DONE]")
     assert figure(page, 2, "reconnects") in ("0", "–")
 
