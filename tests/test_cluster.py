@@ -70,11 +70,20 @@ def tls_cluster() -> Iterator[Cluster]:
     yield from run_cluster("--tls")
 
 
-def run_cluster(*extra: str) -> Iterator[Cluster]:
+CLASS_TOKEN = "class-7b"
+
+
+@pytest.fixture
+def class_cluster() -> Iterator[Cluster]:
+    """A teacher's cluster with a class access token: every server reads it from the environment."""
+    yield from run_cluster(env={**os.environ, "FLASK_ACCESS_TOKEN": CLASS_TOKEN})
+
+
+def run_cluster(*extra: str, env: dict[str, str] | None = None) -> Iterator[Cluster]:
     port = free_port()
     command = [str(ROOT / "deploy" / "cluster"), "--servers", "2", "--port", str(port), "--host", "127.0.0.1",
                "--workers", "1", *extra]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(line.rstrip("\n") for line in process.stdout), daemon=True)  # type: ignore[union-attr]
     reader.start()
@@ -118,16 +127,20 @@ def test_behind_nginx_defaults_the_reply_arrives_all_at_once(cluster: Cluster) -
     assert texts == [list("abcdefghij") + ["[DONE]"]]  # one read: every event, and the end, together
 
 
-def resuming_client(request: tuple[str, str, object], results: dict[int, str], index: int, started: threading.Barrier) -> None:
+Request = tuple[str, str, object, dict[str, str]]  # method, URL, JSON body, headers
+
+
+def resuming_client(request: Request, results: dict[int, str], index: int, started: threading.Barrier) -> None:
     """An EventSource (GET) or the page's fetch client (POST) in Python: on a cut, wait and ask again
     with Last-Event-ID, until [DONE]."""
-    method, url, body = request
+    method, url, body, sent = request
     text, last, first = "", "", True
     for _ in range(50):
         decoder = Decoder()
         try:
-            headers = {"Last-Event-ID": last} if last else {}
+            headers = {**sent, "Last-Event-ID": last} if last else sent
             with httpx.stream(method, url, json=body, headers=headers, timeout=30) as response:
+                assert response.status_code == 200, response.read()
                 for raw in response.iter_raw():
                     for message in decoder.feed(raw):
                         if message.data == "[DONE]":
@@ -144,10 +157,18 @@ def resuming_client(request: tuple[str, str, object], results: dict[int, str], i
     results[index] = text + " (gave up)"
 
 
-def test_a_server_killed_mid_stream_loses_no_client_a_character(cluster: Cluster) -> None:
+def test_a_server_killed_mid_stream_loses_no_client_a_character(class_cluster: Cluster) -> None:
+    """The issue's lesson: a class with a token (in the URL for EventSource, a Bearer header for
+    fetch), and one server dies in the middle of it."""
+    cluster = class_cluster
     prompt = "Twelve students, one server dies, nobody notices. 十二个学生 🙂"
     options: dict[str, str | int] = {"prompt": prompt, "model": "echo", "delay": 40}
-    requests = [("GET", f"{cluster.url}/stream?{httpx.QueryParams(options)}", None), ("POST", f"{cluster.url}/api/chat", options)]
+    refused = httpx.get(f"{cluster.url}/stream?{httpx.QueryParams(options)}")
+    assert (refused.status_code, refused.json()["error"]["field"]) == (401, "token")  # through nginx too
+    requests: list[Request] = [
+        ("GET", f"{cluster.url}/stream?{httpx.QueryParams({**options, 'token': CLASS_TOKEN})}", None, {}),
+        ("POST", f"{cluster.url}/api/chat", options, {"Authorization": f"Bearer {CLASS_TOKEN}"}),
+    ]
     results: dict[int, str] = {}
     started = threading.Barrier(13)
     clients = [threading.Thread(target=resuming_client, args=(requests[index % 2], results, index, started))
