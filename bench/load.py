@@ -157,7 +157,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("-n", type=int, default=100, help="concurrent streams")
-    parser.add_argument("--path", default=None, help="default: a 50-character echo at 100 ms")
+    parser.add_argument("--prompt", default=TEXT, help="the text each stream must arrive as, one event per character")
+    parser.add_argument("--path", default=None, help="default: an echo of the prompt at 100 ms")
     parser.add_argument("--ramp", type=float, default=1.0, help="seconds over which connections open")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--cpus", default=None, help="pin this client to these cores, e.g. 1 or 0,1")
@@ -170,8 +171,8 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    path = args.path or "/stream?model=echo&prompt=" + quote(TEXT)
-    print(json.dumps(asyncio.run(run(args.host, args.port, path, args.n, args.ramp, args.timeout, TEXT, 0.1))))
+    path = args.path or "/stream?model=echo&prompt=" + quote(args.prompt)
+    print(json.dumps(asyncio.run(run(args.host, args.port, path, args.n, args.ramp, args.timeout, args.prompt, 0.1))))
 
 
 if __name__ == "__main__":

@@ -61,15 +61,16 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """The user and the kernel (system) CPU time the processes have used."""
+    user = system = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
+            user, system = user + int(fields[11]), system + int(fields[12])  # utime, stime
         except OSError:
             continue
-    return total / TICKS
+    return user / TICKS, system / TICKS
 
 
 def rss_bytes(pids: list[int]) -> int:
@@ -143,7 +144,8 @@ DIRECT = "/stream?model=echo&prompt=" + quote(TEXT)  # what every stream of the 
 
 
 def measure(name: str, n: int, server_cpus: set[int], client_cpus: set[int], workdir: Path, ramp: float,
-            path: str = DIRECT) -> dict[str, object]:
+            path: str = DIRECT, prompt: str = TEXT) -> dict[str, object]:
+    """Run n streams of path, each of which must arrive as prompt, against the named server."""
     port = free_port()
     command, cwd, env = SERVERS[name](port, server_cpus, workdir)
     with server(command, cwd, env, server_cpus, port) as pids:
@@ -160,14 +162,15 @@ def measure(name: str, n: int, server_cpus: set[int], client_cpus: set[int], wor
         sampler.start()
         client = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "load.py"), "--port", str(port), "-n", str(n),
-             "--path", path, "--cpus", ",".join(map(str, sorted(client_cpus))), "--ramp", str(ramp)],
+             "--path", path, "--prompt", prompt, "--cpus", ",".join(map(str, sorted(client_cpus))), "--ramp", str(ramp)],
             capture_output=True, text=True, check=True)
         sampling = False
         sampler.join()
-        cpu = cpu_seconds(pids) - cpu_before
+        user, system = (after - before for after, before in zip(cpu_seconds(pids), cpu_before, strict=True))
     result: dict[str, Any] = json.loads(client.stdout)
-    events = max(1, int(result["events"]))
+    events, cpu = max(1, int(result["events"])), user + system
     result.update(server=name, n=n, server_cpu_s=round(cpu, 2), cpu_us_per_event=round(cpu / events * 1e6, 1),
+                  server_user_s=round(user, 3), server_system_s=round(system, 3),
                   peak_rss_mb=round(peak[0] / 2**20, 1), kb_per_stream=round((peak[0] - idle_rss) / n / 1024, 1))
     return result
 

@@ -25,9 +25,10 @@ CLASSROOM = [command for command, _ in REST if command.startswith(".venv/bin/gun
 BENCHES = [command for command, _ in REST if "bench/run.py" in command]
 MEMORY_BENCHES = [command for command, _ in REST if "bench/memory.py" in command]
 RELAY_BENCHES = [command for command, _ in REST if "bench/relay.py" in command]
+COST_BENCHES = [command for command, _ in REST if "bench/cost.py" in command]
 CLUSTERS = [command for command, _ in REST if command.startswith("deploy/cluster")]
 EXAMPLES = [(command, output) for command, output in REST
-            if command not in CLASSROOM + BENCHES + MEMORY_BENCHES + RELAY_BENCHES + CLUSTERS]
+            if command not in CLASSROOM + BENCHES + MEMORY_BENCHES + RELAY_BENCHES + COST_BENCHES + CLUSTERS]
 
 
 def section(title: str) -> str:
@@ -140,6 +141,20 @@ def test_the_relay_benchmark_runs(command: str) -> None:
     rows = [line.split(" | ")[:3] for line in result.stdout.splitlines() if line.startswith(("| direct", "| relay"))]
     assert rows[:2] == [["| direct", "20", "100.0%"], ["| relay", "20", "100.0%"]]
     assert [row[:2] for row in rows[2:]] == [["| relay overhead", "20"]]
+
+
+@pytest.mark.parametrize("command", COST_BENCHES)
+def test_the_cost_benchmark_runs(command: str) -> None:
+    """A smoke run with 20 streams per reply length, StreamLab only (the benchmark run above covers
+    Express): it fits a request and an event cost, each split into user and kernel time, and times
+    the stream generator alone."""
+    result = subprocess.run(["bash", "-c", command.replace(".venv/bin/python", sys.executable) + " -n 20 --servers streamlab"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    number = r"-?[0-9]+(?:\.[0-9])?"
+    assert re.search(rf"^\| streamlab \| {number} / {number} / {number} \| {number} / {number} / {number} \|$", result.stdout, re.M)
+    generator = re.search(r"^StreamLab's stream generator alone: ([0-9.]+) µs per event$", result.stdout, re.M)
+    assert generator and float(generator.group(1)) > 0
 
 
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[command[:40] for command, _ in EXAMPLES])
