@@ -9,18 +9,22 @@ k: request + k * event. Each server streams replies of 1, 50 and 100 characters 
 exact, or the run fails); the line fitted through the three gives the CPU of one request (where it
 meets k = 0) and of one event (its slope), each split into user time (the server's own code and
 runtime) and kernel time (system calls, TCP). As in bench/run.py, each server runs pinned to core 0
-(StreamLab with one worker) and the load client (bench/load.py) on core 1. Last, the share of an
-event that is StreamLab's own code: its stream generator alone, on a clock that never sleeps.
+(StreamLab with one worker) and the load client (bench/load.py) on core 1. Last, two parts of
+StreamLab's event measured alone: its own code (the stream generator, on a clock that never
+sleeps), and gevent's sleep (a libev timer and two greenlet switches) that waits for each event.
 """
 
 import argparse
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+import gevent
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the project on the path
 from bench.load import TEXT  # noqa: E402
@@ -53,6 +57,20 @@ def generator_cost(events: int = 200_000) -> float:
     return min(times)
 
 
+def gevent_sleep_cost(greenlets: int = 2000, sleeps: int = 50) -> float:
+    """Microseconds of CPU per gevent.sleep(20 ms), with that many greenlets sleeping at once."""
+
+    def sleeper() -> None:
+        for _ in range(sleeps):
+            gevent.sleep(0.02)
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    gevent.joinall([gevent.spawn(sleeper) for _ in range(greenlets)])
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return cpu / (greenlets * sleeps) * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="concurrent streams per run")
@@ -78,6 +96,7 @@ def main() -> None:
             event = " / ".join(f"{fits[key][0]:.1f}" for key in ("all", "user", "kernel"))
             print(f"| {name} | {request} | {event} |", flush=True)
     print(f"\nStreamLab's stream generator alone: {generator_cost():.1f} µs per event")
+    print(f"gevent's sleep alone: {gevent_sleep_cost():.1f} µs per event")
 
 
 if __name__ == "__main__":
