@@ -1,17 +1,18 @@
 """Where each server's CPU goes: its cost per request and per event; print a Markdown table.
 
     .venv/bin/python bench/cost.py             # 2,000 streams per run
-    .venv/bin/python bench/cost.py -n 500
+    .venv/bin/python bench/cost.py -n 500 --lengths 1,100,200
 
 A stream of k characters is one request (the connection, HTTP parsing, routing, headers, the
-closing `[DONE]`, the close) and k events (a timer, a write, a send), so a server's CPU per stream is a straight line in
-k: request + k * event. Each server streams replies of 1, 50 and 100 characters (every stream
-exact, or the run fails); the line fitted through the three gives the CPU of one request (where it
-meets k = 0) and of one event (its slope), each split into user time (the server's own code and
-runtime) and kernel time (system calls, TCP). As in bench/run.py, each server runs pinned to core 0
-(StreamLab with one worker) and the load client (bench/load.py) on core 1. Last, two parts of
-StreamLab's event measured alone: its own code (the stream generator, on a clock that never
-sleeps), and gevent's sleep (a libev timer and two greenlet switches) that waits for each event.
+closing `[DONE]`, the close) and k events (a timer, a write, a send), so a server's CPU per stream
+is a straight line in k: request + k * event. Each server streams replies of 1, 50 and 100
+characters by default (every stream exact, or the run fails); the line fitted through them gives
+the CPU of one request (where it meets k = 0) and of one event (its slope), each split into user
+time (the server's own code and runtime) and kernel time (system calls, TCP). As in bench/run.py,
+each server runs pinned to core 0 (StreamLab with one worker) and the load client (bench/load.py)
+on core 1. Last, two parts of StreamLab's event measured alone: its own code (the stream
+generator, on a clock that never sleeps), and gevent's sleep (a libev timer and two greenlet
+switches) that waits for each event.
 """
 
 import argparse
@@ -33,8 +34,6 @@ from streamlab.conversation import Conversation  # noqa: E402
 from streamlab.models import reply  # noqa: E402
 from streamlab.options import parse_options  # noqa: E402
 from streamlab.streams import FakeClock, stream  # noqa: E402
-
-LENGTHS = (1, 50, 100)
 
 
 def slope_and_intercept(points: list[tuple[float, float]]) -> tuple[float, float]:
@@ -75,15 +74,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="concurrent streams per run")
     parser.add_argument("--servers", default="streamlab,express")
+    parser.add_argument("--lengths", default="1,50,100", help="comma-separated reply lengths, in characters")
     args = parser.parse_args()
+    lengths = [int(value) for value in args.lengths.split(",")]
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"{time.strftime('%Y-%m-%d')}, {machine}; {args.n} streams of {', '.join(map(str, LENGTHS))} characters; "
+    print(f"{time.strftime('%Y-%m-%d')}, {machine}; {args.n} streams of {', '.join(map(str, lengths))} characters; "
           "server on core 0, client on core 1\n")
     print("| server | request µs: all / user / kernel | event µs: all / user / kernel |\n|---|---|---|")
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.servers.split(","):
             per_stream: dict[str, list[tuple[float, float]]] = {"all": [], "user": [], "kernel": []}
-            for length in LENGTHS:
+            for length in lengths:
                 prompt = (TEXT * (length // len(TEXT) + 1))[:length]
                 r = measure(name, args.n, {0}, {1}, Path(workdir), 1.0, "/stream?model=echo&prompt=" + quote(prompt), prompt)
                 if r["completion"] != 1.0:
