@@ -16,8 +16,10 @@ made with openssl on the first start and kept in deploy/tls/ (a browser warns ab
 
 import argparse
 import ctypes
+import math
 import os
 import pwd
+import resource
 import shutil
 import signal
 import socket
@@ -31,6 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: the project on the path
+from app import DEFAULTS  # noqa: E402
+
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
 STARTUP_SECONDS = 60
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
@@ -97,10 +102,11 @@ def stop_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start(name: str, command: list[str], port: int, folder: Path, cwd: Path) -> Child:
+def start(name: str, command: list[str], port: int, folder: Path, cwd: Path,
+          env: dict[str, str] | None = None) -> Child:
     log = (folder / f"{name}.log").open("wb")
     process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                               preexec_fn=stop_with_parent)
+                               preexec_fn=stop_with_parent, env=env)
     return Child(name, process, port)
 
 
@@ -109,6 +115,9 @@ def self_signed() -> tuple[Path, Path]:
     folder = ROOT / "deploy" / "tls"
     cert, key = folder / "streamlab.crt", folder / "streamlab.key"
     if not (cert.exists() and key.exists()):
+        if shutil.which("openssl") is None:
+            sys.exit("--tls makes its certificate with openssl, which is not installed (Debian: apt-get install "
+                     "openssl); or give your own with --cert FILE --key FILE")
         folder.mkdir(exist_ok=True)
         made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "825",
                                "-subj", "/CN=StreamLab", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
@@ -129,6 +138,15 @@ def listen(host: str, port: int, tls: tuple[Path, Path] | None) -> str:
             f"        ssl_certificate_key {key.resolve()};")
 
 
+def open_files_limit() -> int:
+    """Raise this process's open-files limit to the most it may have (the children inherit it), and
+    return it: each stream holds a file in a server, and two in nginx."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard if hard != resource.RLIM_INFINITY else 1 << 20
+
+
 def nginx_conf(host: str, port: int, servers: list[Child], tls: tuple[Path, Path] | None = None) -> str:
     """deploy/nginx.conf with this cluster's addresses. As root, nginx's workers would switch to
     `nobody`, which cannot use this user's temporary folder: keep them as the current user."""
@@ -136,8 +154,29 @@ def nginx_conf(host: str, port: int, servers: list[Child], tls: tuple[Path, Path
     upstreams = "\n".join(f"        server 127.0.0.1:{server.port} max_fails=1 fail_timeout=5s;" for server in servers)
     return (TEMPLATE.read_text()
             .replace("@USER@", user)
+            .replace("@NOFILE@", str(min(65536, open_files_limit())))
             .replace("@SERVERS@", upstreams)
             .replace("@LISTEN@", listen(host, port, tls)))
+
+
+def addresses() -> list[str]:
+    """This machine's address on its network, the one students type (none when it has no route out)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: a UDP connect sends nothing
+            return [str(probe.getsockname()[0])]
+        except OSError:
+            return []
+
+
+def server_environment(servers: int) -> dict[str, str]:
+    """What each server runs with: the cap on open streams is the machine's, shared out among the
+    servers, unless FLASK_MAX_OPEN_STREAMS says how many each may hold."""
+    if "FLASK_MAX_OPEN_STREAMS" in os.environ:
+        return dict(os.environ)
+    cap = DEFAULTS["MAX_OPEN_STREAMS"]
+    assert isinstance(cap, int)
+    return {**os.environ, "FLASK_MAX_OPEN_STREAMS": str(math.ceil(cap / servers))}
 
 
 def main() -> None:
@@ -145,7 +184,8 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=2, help="how many gunicorn servers (default 2)")
     parser.add_argument("--port", type=int, default=8080, help="the port nginx listens on (default 8080)")
     parser.add_argument("--host", default="0.0.0.0", help="the address nginx listens on (default: every one)")
-    parser.add_argument("--workers", type=int, default=None, help="workers per server (default: gunicorn.conf.py's)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="workers per server (default: the cores shared out among the servers, at least 1)")
     parser.add_argument("--tls", action="store_true", help="HTTPS and HTTP/2 (a self-signed certificate unless --cert)")
     parser.add_argument("--cert", type=Path, help="with --tls: the certificate (PEM)")
     parser.add_argument("--key", type=Path, help="with --tls: its private key (PEM)")
@@ -163,11 +203,12 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
     try:
-        workers = ["--workers", str(args.workers)] if args.workers else []
+        workers = args.workers or max(1, (os.cpu_count() or 1) // args.servers)
+        environment = server_environment(args.servers)
         for number in range(1, args.servers + 1):
             port = free_port()
-            command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *workers]
-            children.append(start(f"server-{number}", command, port, folder, ROOT))
+            command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+            children.append(start(f"server-{number}", command, port, folder, ROOT, environment))
         for server in children:
             wait_until_up(server, f"http://127.0.0.1:{server.port}/healthz", folder)
         (folder / "nginx.conf").write_text(nginx_conf(args.host, args.port, children, tls))
@@ -179,6 +220,9 @@ def main() -> None:
         wait_until_up(front, f"{url}healthz", folder)
         print(f"StreamLab cluster: {url} (nginx, pid {front.process.pid}, in front of {args.servers} servers"
               f"{', HTTP/2' if tls else ''})")
+        if args.host == "0.0.0.0":
+            for address in addresses():
+                print(f"  for the class: {url.replace('127.0.0.1', address)}")
         for server in children[:-1]:
             print(f"  {server.name}: http://127.0.0.1:{server.port} (pid {server.process.pid})")
         print(f"Logs in {folder}. Ctrl-C or SIGTERM stops them all.", flush=True)

@@ -1,8 +1,10 @@
 """`flask chat` against a real gunicorn server, run exactly as a teacher would type it."""
 
 import json
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,56 @@ def test_chat_refuses_a_history_file_that_is_not_a_list(tmp_path: Path) -> None:
         history.write_text(content, encoding="utf-8")
         result = chat(f"http://127.0.0.1:{free_port()}", "Hi", "--history", str(history))
         assert result.returncode == 2 and problem in result.stderr
+
+
+SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def chunk(data: bytes) -> bytes:
+    return b"%X\r\n%s\r\n" % (len(data), data)
+
+
+def scripted_server(answers: list[bytes]) -> tuple[str, list[str | None]]:
+    """A server that answers its connections with these bytes, in turn, then closes each; it records
+    the Last-Event-ID each request carried."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[str | None] = []
+
+    def serve() -> None:
+        with listener:
+            for answer in answers:
+                connection, _ = listener.accept()
+                with connection:
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        request += connection.recv(65536)
+                    head, _, body = request.partition(b"\r\n\r\n")
+                    fields = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
+                    while len(body) < int(fields.get("Content-Length", 0)):
+                        body += connection.recv(65536)
+                    seen.append(fields.get("Last-Event-ID"))
+                    connection.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", seen
+
+
+def test_chat_resumes_when_its_server_dies_mid_write() -> None:
+    """A server that dies mid-write leaves a truncated chunk (nginx passes it on as it stood): the
+    chat resumes on a new connection with Last-Event-ID, as a browser does, and nothing is lost."""
+    cut = SSE_HEAD + chunk(b"id: 1\ndata: a\n\n") + b"40\r\nid: 2\nda"  # 64 bytes promised, 10 sent
+    rest = SSE_HEAD + chunk(b"id: 2\ndata: b\n\n") + chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n"
+    url, seen = scripted_server([cut, rest])
+    result = chat(url, "ab")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ab\n", "")
+    assert seen == [None, "1"]
+
+
+def test_chat_shows_a_proxys_error_page() -> None:
+    """A proxy in front (nginx with no server left) answers HTML, not StreamLab's JSON: say what it said."""
+    page = b"<html><body>502 Bad Gateway</body></html>"
+    url, _ = scripted_server([b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(page), page)])
+    result = chat(url, "Hi")
+    assert result.returncode == 1
+    assert "HTTP 502 Bad Gateway: <html><body>502 Bad Gateway</body></html>" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -108,12 +109,31 @@ def test_streams_through_nginx_are_exact_and_unbuffered(cluster: Cluster) -> Non
     assert fetch("GET", f"{cluster.url}/stream?{query}").raw == direct
     assert fetch("POST", f"{cluster.url}/api/chat", json={"message": TRICKY, "model": "echo", "delay": 0}).raw == direct
     # Unbuffered: the first event reaches the client while its server is still producing the reply.
+    first = []
     with httpx.stream("GET", f"{cluster.url}/stream?prompt=abcdefghijklmnopqrst&model=echo&delay=100") as response:
+        assert response.status_code == 200
         decoder = Decoder()
         for raw in response.iter_raw():
-            if decoder.feed(raw):
+            if first := decoder.feed(raw):
                 assert cluster.open_streams() == 1
                 break
+    assert [message.data for message in first] == ["a"]
+
+
+def refusal(response: httpx.Response) -> tuple[int, str | None, str]:
+    return response.status_code, response.json()["error"]["field"], response.headers["Content-Type"]
+
+
+def test_every_refusal_through_nginx_is_json(cluster: Cluster) -> None:
+    """Just over the servers' limits, a server answers (its JSON names the field); far over them,
+    nginx does, in the same JSON shape, never its own HTML page."""
+    json_type = "application/json"
+    assert refusal(httpx.get(f"{cluster.url}/stream?prompt={'x' * 9000}")) == (414, "url", json_type)  # gunicorn's limit
+    assert refusal(httpx.get(f"{cluster.url}/stream?prompt={'x' * 20000}")) == (414, "url", json_type)  # nginx's
+    over = {"message": "x" * (1024 * 1024 + 10)}
+    assert refusal(httpx.post(f"{cluster.url}/api/chat", json=over)) == (413, "body", json_type)  # Flask's limit
+    far_over = {"message": "x" * (3 * 1024 * 1024)}
+    assert refusal(httpx.post(f"{cluster.url}/api/chat", json=far_over)) == (413, "body", json_type)  # nginx's
 
 
 def test_behind_nginx_defaults_the_reply_arrives_all_at_once(cluster: Cluster) -> None:
@@ -176,12 +196,24 @@ def test_a_server_killed_mid_stream_loses_no_client_a_character(class_cluster: C
     for client in clients:
         client.start()
     started.wait(timeout=30)  # every client has its first three characters
-    _, victim = cluster.servers["server-1"]
+    victim_url, victim = cluster.servers["server-1"]
+    assert httpx.get(f"{victim_url}/healthz").json()["open_streams"] > 0  # it holds some of the class's streams
     os.killpg(victim, signal.SIGKILL)  # the server and its worker, at once, as a crash would
     for client in clients:
         client.join(timeout=60)
     assert results == {index: prompt.replace("\r\n", "\n") for index in range(12)}
     assert httpx.get(f"{cluster.url}/healthz").json()["status"] == "ok"  # the survivor serves
+
+    # Its own 503s (a fault on demand; a full server) do not take the survivor out of nginx's group.
+    bearer = {"Authorization": f"Bearer {CLASS_TOKEN}"}
+    for _ in range(3):
+        assert httpx.post(f"{cluster.url}/api/chat", json={**options, "fail": 503}, headers=bearer).status_code == 503
+    assert httpx.get(f"{cluster.url}/healthz").status_code == 200
+
+    # With no server left, nginx says so in JSON, with when to retry.
+    os.killpg(cluster.servers["server-2"][1], signal.SIGKILL)
+    gone = httpx.get(f"{cluster.url}/stream?{httpx.QueryParams({**options, 'token': CLASS_TOKEN})}")
+    assert (refusal(gone), gone.headers["Retry-After"]) == ((503, None, "application/json"), "5")
 
 
 def test_sigterm_stops_every_process_it_started(cluster: Cluster) -> None:
@@ -212,3 +244,8 @@ def test_over_http2_one_page_streams_more_than_six_at_once(browser: Browser, tls
         assert [text_of(page, i) for i in range(8)] == ["abcdefghij"] * 8
     finally:
         context.close()
+    # flask chat over HTTPS, trusting the cluster's own certificate as a teacher's machine would.
+    chat = subprocess.run([sys.executable, "-m", "flask", "chat", "Hi 你好", "--model", "echo", "--delay", "0",
+                           "--url", tls_cluster.url], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "SSL_CERT_FILE": str(ROOT / "deploy" / "tls" / "streamlab.crt")})
+    assert (chat.returncode, chat.stdout, chat.stderr) == (0, "Hi 你好\n", "")

@@ -161,9 +161,19 @@ def test_a_get_prompt_must_fit_a_request_line_of_8190_bytes(server: Server, prom
     assert response.status_code == (200 if fits else 414)
     if fits:
         assert "".join(m.data for m in decode(response.content) if m.data != "[DONE]") == prompt
-    elif server.name == "flask":  # gunicorn refuses the line itself, before the app can answer in JSON
-        assert response.json()["error"]["field"] == "prompt"
+    else:  # the app names the prompt; gunicorn refuses the line before the app sees it (web/worker.py)
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["error"]["field"] == ("prompt" if server.name == "flask" else "url")
     assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+
+
+def test_gunicorns_own_refusal_of_too_many_headers_is_json(gunicorn_server: Server) -> None:
+    """gunicorn reads at most 100 headers; it refuses more itself, and the worker says so in JSON."""
+    headers = {f"X-Header-{number}": "1" for number in range(120)}
+    response = httpx.get(f"{gunicorn_server.url}/stream?prompt=hi", headers=headers, timeout=30)
+    assert (response.status_code, response.headers["content-type"]) == (431, "application/json")
+    assert response.json()["error"]["field"] == "headers"
+    assert httpx.get(f"{gunicorn_server.url}/healthz").json()["status"] == "ok"
 
 
 def test_a_head_request_is_not_left_counted_as_open(server: Server) -> None:

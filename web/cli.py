@@ -47,25 +47,50 @@ def show(message: Message, frame: str) -> None:
     click.echo(text, nl=False)
 
 
+def refusal(response: http.client.HTTPResponse) -> str:
+    """Why the server refused: StreamLab's JSON error, or what a proxy in front of it said."""
+    body = response.read()
+    try:
+        error = json.loads(body)["error"]
+        return f"{error['message']} (field: {error['field']})"
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status} {response.reason}: {body[:200].decode('utf-8', 'replace')}"
+
+
+def read_some(response: http.client.HTTPResponse) -> bytes:
+    """The body's next bytes; none once it ends, or once it breaks mid-stream (a truncated chunk, a
+    reset connection: the caller resumes from the last id)."""
+    try:
+        return response.read1(65536)
+    except (http.client.HTTPException, OSError):
+        return b""
+
+
+def connect(url: str) -> http.client.HTTPConnection:
+    """A connection to url: HTTPS (certificates checked, as a browser does) or plain HTTP."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return http.client.HTTPSConnection(parts.hostname or "127.0.0.1", parts.port or 443, timeout=30)
+    return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
+
+
 def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: float, token: str | None) -> str:
     """Read one connection to its end; return the last event id seen, raise Ended when done."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
+    connection = connect(url)
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
     if last_id:
         headers["Last-Event-ID"] = last_id
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        connection.request("POST", parts.path.rstrip("/") + "/api/chat", json.dumps(body), headers)
+        connection.request("POST", urlsplit(url).path.rstrip("/") + "/api/chat", json.dumps(body), headers)
         response = connection.getresponse()
         if response.status == 204:
             raise Ended
         if response.status != 200:
-            error = json.loads(response.read())["error"]
-            raise click.ClickException(f"{error['message']} (field: {error['field']})")
+            raise click.ClickException(refusal(response))
         decoder, pending = Decoder(), ""
-        while chunk := response.read1(65536):
+        while chunk := read_some(response):
             if raw:
                 pending += chunk.decode("utf-8", "replace")
                 *lines, pending = pending.split("\n")
