@@ -57,8 +57,11 @@ def check_config(config: Mapping[str, object]) -> None:
     if url is not None and not (isinstance(config["UPSTREAM_MODEL"], str) and config["UPSTREAM_MODEL"]):
         raise ConfigError("FLASK_UPSTREAM_MODEL must name the model to ask for at FLASK_UPSTREAM_URL")
     token = config["ACCESS_TOKEN"]
-    if token is not None and (not isinstance(token, str) or not token.strip() or not token.isprintable()):
-        raise ConfigError("FLASK_ACCESS_TOKEN must be a word the class can type (printable, not empty)")
+    # It travels in HTTP headers, which carry ASCII: a token in Chinese could not be sent by the SDKs.
+    if token is not None and (not isinstance(token, str) or not token.isascii() or not token.isprintable()
+                              or not token or " " in token):
+        raise ConfigError("FLASK_ACCESS_TOKEN must be one word the class can type: ASCII letters, digits and "
+                          "punctuation, no spaces (it travels in HTTP headers, which carry ASCII)")
     origins = config["CORS_ORIGINS"]
     if origins is not None:
         for origin in cors_origins(origins):

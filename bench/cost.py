@@ -77,6 +77,8 @@ def main() -> None:
     parser.add_argument("--lengths", default="1,50,100", help="comma-separated reply lengths, in characters")
     args = parser.parse_args()
     lengths = [int(value) for value in args.lengths.split(",")]
+    if len(set(lengths)) < 2 or min(lengths) < 1:
+        parser.error("--lengths needs at least two different lengths of 1 or more: a line needs two points")
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"{time.strftime('%Y-%m-%d')}, {machine}; {args.n} streams of {', '.join(map(str, lengths))} characters; "
           "server on core 0, client on core 1\n")

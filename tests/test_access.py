@@ -33,17 +33,23 @@ def app() -> Flask:
         ("GET", ECHO, None),
         ("POST", "/api/chat", {"message": "Hi", "model": "echo", "delay": 0}),
         ("GET", "/relay?prompt=Hi", None),
+        ("POST", "/api/relay", {"message": "Hi"}),
         ("POST", "/v1/chat/completions", {"model": "echo", "messages": [{"role": "user", "content": "Hi"}]}),
+        ("POST", "/v1/responses", {"model": "echo", "input": "Hi"}),
         ("POST", "/v1/messages", {"model": "echo", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]}),
         ("GET", "/v1/models", None),
     ],
 )
 def test_every_stream_and_api_endpoint_needs_the_token(client: FlaskClient, method: str, path: str, body: object) -> None:
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
+    wrong_ways: tuple[dict[str, str], ...] = ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}, {"x-api-key": "wrong"},
+                  {"Cookie": "streamlab_token=wrong"})
+    for headers in wrong_ways:
         refused = client.open(path, method=method, json=body, headers=headers)
         assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
         text = refused.get_data(as_text=True)
         assert "access token" in text and TOKEN not in text
+    wrong_url = path + ("&" if "?" in path else "?") + "token=wrong"
+    assert client.open(wrong_url, method=method, json=body).status_code == 401
     if path.startswith("/v1/messages"):
         assert refused.json["error"]["type"] == "authentication_error"  # Anthropic's shape
     elif path.startswith("/v1"):
@@ -102,15 +108,21 @@ def test_without_settings_nothing_changes() -> None:
     assert client.get("/api/token").status_code == 204  # nothing to ask for
 
 
-def test_any_origin_with_a_star() -> None:
+def test_any_origin_with_a_star_but_never_with_the_cookie() -> None:
+    """With *, any page may call StreamLab, so none may spend a signed-in student's cookie: the
+    browser sends credentials only when the answer allows them, which * never does."""
     client = create_app({"TESTING": True, "STREAM_CLOCK": FakeClock(), "CORS_ORIGINS": "*"}).test_client()
-    assert client.get(ECHO, headers={"Origin": "https://any.example"}).headers["Access-Control-Allow-Origin"] == "https://any.example"
+    answer = client.get(ECHO, headers={"Origin": "https://any.example"})
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in answer.headers
 
 
 @pytest.mark.parametrize(
     ("settings", "named"),
     [
         ({"ACCESS_TOKEN": "  "}, "FLASK_ACCESS_TOKEN"),
+        ({"ACCESS_TOKEN": "课堂"}, "FLASK_ACCESS_TOKEN"),  # headers carry ASCII: the SDKs could not send it
+        ({"ACCESS_TOKEN": "class 7"}, "FLASK_ACCESS_TOKEN"),
         ({"CORS_ORIGINS": "class.example"}, "FLASK_CORS_ORIGINS"),
         ({"CORS_ORIGINS": "https://class.example/page"}, "FLASK_CORS_ORIGINS"),
     ],

@@ -2,6 +2,7 @@
 starts it. Streams through it are exact and unbuffered (and behind nginx's defaults, buffered);
 a server killed mid-stream loses no client a character; SIGTERM leaves no process behind."""
 
+import importlib.util
 import os
 import re
 import signal
@@ -249,3 +250,16 @@ def test_over_http2_one_page_streams_more_than_six_at_once(browser: Browser, tls
                            "--url", tls_cluster.url], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "SSL_CERT_FILE": str(ROOT / "deploy" / "tls" / "streamlab.crt")})
     assert (chat.returncode, chat.stdout, chat.stderr) == (0, "Hi 你好\n", "")
+
+
+def test_the_servers_share_the_machines_stream_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One server holds the default 5,000 streams; four behind nginx hold 1,250 each, the same 5,000
+    for the machine, unless the teacher says how many each may hold."""
+    spec = importlib.util.spec_from_file_location("cluster", ROOT / "deploy" / "cluster.py")
+    assert spec and spec.loader
+    cluster = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cluster)
+    monkeypatch.delenv("FLASK_MAX_OPEN_STREAMS", raising=False)
+    assert [cluster.server_environment(n)["FLASK_MAX_OPEN_STREAMS"] for n in (1, 3, 4)] == ["5000", "1667", "1250"]
+    monkeypatch.setenv("FLASK_MAX_OPEN_STREAMS", "900")
+    assert cluster.server_environment(4)["FLASK_MAX_OPEN_STREAMS"] == "900"

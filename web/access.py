@@ -8,6 +8,7 @@ it: 401, in the shape of the API asked. The pages, the lessons, /healthz and sta
 
 FLASK_CORS_ORIGINS (a comma list, or *) lets pages on those origins call the same endpoints,
 preflight included; any other origin gets no CORS header, so its browser refuses. None by default.
+Listed origins may send the cookie too; with * (any page at all) only the token in a header or the URL.
 """
 
 import hmac
@@ -58,11 +59,14 @@ def check_token() -> None:
 
 
 def origin_allowed() -> str | None:
-    """The Origin to name in Access-Control-Allow-Origin, if this origin may call StreamLab."""
+    """What to name in Access-Control-Allow-Origin, if this origin may call StreamLab: the origin
+    itself when it is listed, or * when any origin may."""
     origin, allowed = request.headers.get("Origin"), current_app.config["CORS_ORIGINS"]
     if origin is None or not allowed or not (guarded() or request.blueprint == "access"):
         return None
-    return origin if "*" in allowed or origin in allowed else None
+    if "*" in allowed:
+        return "*"
+    return origin if origin in allowed else None
 
 
 def preflight() -> Response | None:
@@ -81,9 +85,12 @@ def add_cors(response: Response) -> Response:
     origin = origin_allowed()
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
-        # The token's cookie may come along (fetch credentials: "include", EventSource withCredentials).
-        response.headers["Access-Control-Allow-Credentials"] = "true"
         response.vary.add("Origin")
+    if origin not in (None, "*"):
+        # A listed origin's page may send the token's cookie along (fetch credentials: "include",
+        # EventSource withCredentials). Any page at all may not: with *, the token goes in a header
+        # or in the URL, so no site can spend a signed-in student's cookie.
+        response.headers["Access-Control-Allow-Credentials"] = "true"
     return response
 
 
