@@ -5,6 +5,7 @@ a server killed mid-stream loses no client a character; SIGTERM leaves no proces
 import importlib.util
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -146,6 +147,32 @@ def test_behind_nginx_defaults_the_reply_arrives_all_at_once(cluster: Cluster) -
             reads.append([message.data for message in decoder.feed(raw)])
     texts = [read for read in reads if read]
     assert texts == [list("abcdefghij") + ["[DONE]"]]  # one read: every event, and the end, together
+    lesson_15_shows_when_each_line_arrived(cluster)
+
+
+LESSON_15 = ROOT / "lessons" / "15-proxies-deployment" / "README.md"
+
+
+def lesson_15_shows_when_each_line_arrived(cluster: Cluster) -> None:
+    """Lesson 15's two `flask chat --raw` runs (the same in both languages), on this cluster: through
+    the lesson's location the lines arrive one delay apart; through /buffered/, all at the end."""
+    block = LESSON_15.read_text().split(".venv/bin/flask chat", 1)[1].split("```", 1)[0]
+    runs = [run.strip().split("\n") for run in (".venv/bin/flask chat" + block).split("\n\n")]
+    assert len(runs) == 2 and runs[1][0].endswith("/buffered")
+    for command, *shown in runs:
+        args = shlex.split(command.replace("http://127.0.0.1:8080", cluster.url.rstrip("/")))[1:]
+        result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        arrived = [(int(ms), line) for ms, line in (row.split(" ms  ") for row in result.stdout.splitlines()) if line]
+        lines = [line for _, line in arrived]  # the lesson leaves out the blank lines
+        head = shown[:shown.index("...")]
+        assert [line.split(" ms  ")[1] for line in head] == lines[:len(head)]  # what the lesson shows
+        assert shown[-1].split(" ms  ")[1] == lines[-1] == "data: [DONE]"
+        first_text, done = next(ms for ms, line in arrived if line == "data: H"), arrived[-1][0]
+        if command.endswith("/buffered"):
+            assert done - first_text < 100  # the whole reply in one go, at the end
+        else:
+            assert done - first_text >= 4 * 300  # "Hi 你好": five characters, 300 ms apart
 
 
 Request = tuple[str, str, object, dict[str, str]]  # method, URL, JSON body, headers
