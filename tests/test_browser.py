@@ -210,7 +210,7 @@ def test_the_six_connection_limit_is_explained_instead_of_hanging(browser: Brows
 
 
 def test_a_get_prompt_too_long_for_the_url_is_explained(page: Page, gunicorn_server: Server) -> None:
-    """gunicorn refuses the request line itself (414, in HTML): the pane says why, and what to do."""
+    """gunicorn refuses the request line itself (414): the pane says why, and what to do in the page."""
     open_classroom(page, gunicorn_server, ["delay:0", "transport:post,delay:0"])
     page.locator("textarea[name=prompt]").fill("你" * 1000)  # too long even for the page's own URL
     send(page)

@@ -103,13 +103,17 @@ async function explainFailure(url) {
       await response.body?.cancel();
       return ['connection-failed', ''];
     }
+    // A URL too long for a GET, from StreamLab, gunicorn or a proxy: the page explains it in the
+    // class's language, with what to do in the page (a POST pane).
+    if (response.status === 414) {
+      await response.body?.cancel();
+      return ['url-too-long', '414'];
+    }
     const text = await response.text();
     try {
       return ['status', `${response.status}: ${JSON.parse(text).error.message}`];
     } catch {
-      // Refused before StreamLab saw it (gunicorn or a proxy answers in HTML), most often a URL too long.
-      if (response.status === 414) return ['url-too-long', '414'];
-      return ['status', `${response.status} ${response.statusText}`];
+      return ['status', `${response.status} ${response.statusText}`];  // a proxy's HTML page
     }
   } catch {
     return ['unreachable', ''];
