@@ -106,6 +106,7 @@ def run_cluster(*extra: str, env: dict[str, str] | None = None) -> Iterator[Clus
 
 
 def test_streams_through_nginx_are_exact_and_unbuffered(cluster: Cluster) -> None:
+    """Byte for byte what a server sends, each event as it is made; and refusals stay JSON (below)."""
     query = httpx.QueryParams({"prompt": TRICKY, "model": "echo", "delay": 0})
     direct = httpx.get(f"{next(iter(cluster.servers.values()))[0]}/stream?{query}").content
     assert fetch("GET", f"{cluster.url}/stream?{query}").raw == direct
@@ -120,13 +121,14 @@ def test_streams_through_nginx_are_exact_and_unbuffered(cluster: Cluster) -> Non
                 assert cluster.open_streams() == 1
                 break
     assert [message.data for message in first] == ["a"]
+    every_refusal_through_nginx_is_json(cluster)
 
 
 def refusal(response: httpx.Response) -> tuple[int, str | None, str]:
     return response.status_code, response.json()["error"]["field"], response.headers["Content-Type"]
 
 
-def test_every_refusal_through_nginx_is_json(cluster: Cluster) -> None:
+def every_refusal_through_nginx_is_json(cluster: Cluster) -> None:
     """Just over the servers' limits, a server answers (its JSON names the field); far over them,
     nginx does, in the same JSON shape, never its own HTML page."""
     json_type = "application/json"
