@@ -152,9 +152,11 @@ def nginx_conf(host: str, port: int, servers: list[Child], tls: tuple[Path, Path
     `nobody`, which cannot use this user's temporary folder: keep them as the current user."""
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
     upstreams = "\n".join(f"        server 127.0.0.1:{server.port} max_fails=1 fail_timeout=5s;" for server in servers)
+    files = min(65536, open_files_limit())
     return (TEMPLATE.read_text()
             .replace("@USER@", user)
-            .replace("@NOFILE@", str(min(65536, open_files_limit())))
+            .replace("@NOFILE@", str(files))
+            .replace("@CONNECTIONS@", str(min(30000, files - 100)))  # a few files for logs and the listener
             .replace("@SERVERS@", upstreams)
             .replace("@LISTEN@", listen(host, port, tls)))
 
