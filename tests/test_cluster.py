@@ -128,16 +128,24 @@ def refusal(response: httpx.Response) -> tuple[int, str | None, str]:
     return response.status_code, response.json()["error"]["field"], response.headers["Content-Type"]
 
 
+def said(response: httpx.Response) -> str:
+    return str(response.json()["error"]["message"])
+
+
 def every_refusal_through_nginx_is_json(cluster: Cluster) -> None:
     """Just over the servers' limits, a server answers (its JSON names the field); far over them,
     nginx does, in the same JSON shape, never its own HTML page."""
     json_type = "application/json"
-    assert refusal(httpx.get(f"{cluster.url}/stream?prompt={'x' * 9000}")) == (414, "url", json_type)  # gunicorn's limit
-    assert refusal(httpx.get(f"{cluster.url}/stream?prompt={'x' * 20000}")) == (414, "url", json_type)  # nginx's
-    over = {"message": "x" * (1024 * 1024 + 10)}
-    assert refusal(httpx.post(f"{cluster.url}/api/chat", json=over)) == (413, "body", json_type)  # Flask's limit
-    far_over = {"message": "x" * (3 * 1024 * 1024)}
-    assert refusal(httpx.post(f"{cluster.url}/api/chat", json=far_over)) == (413, "body", json_type)  # nginx's
+    server = httpx.get(f"{cluster.url}/stream?prompt={'x' * 9000}")  # over gunicorn's 8,190 bytes
+    nginx = httpx.get(f"{cluster.url}/stream?prompt={'x' * 20000}")  # over nginx's 16 KB
+    assert refusal(server) == refusal(nginx) == (414, "url", json_type)
+    assert "8,190 bytes" in said(server) and "16 KB" in said(nginx)
+    server = httpx.post(f"{cluster.url}/api/chat", json={"message": "x" * (1024 * 1024 + 10)})  # over Flask's 1 MiB
+    nginx = httpx.post(f"{cluster.url}/api/chat", json={"message": "x" * (3 * 1024 * 1024)})  # over nginx's 2 MiB
+    assert refusal(server) == refusal(nginx) == (413, "body", json_type)
+    assert "2 MiB" not in said(server) and "2 MiB" in said(nginx)
+    nginx = httpx.get(f"{cluster.url}/stream?prompt=hi", headers={"X-Big": "x" * 17000})  # over nginx's 16 KB
+    assert refusal(nginx) == (431, "headers", json_type)
 
 
 def test_behind_nginx_defaults_the_reply_arrives_all_at_once(cluster: Cluster) -> None:
@@ -274,9 +282,12 @@ def test_over_http2_one_page_streams_more_than_six_at_once(browser: Browser, tls
         assert [text_of(page, i) for i in range(8)] == ["abcdefghij"] * 8
     finally:
         context.close()
-    # flask chat over HTTPS, trusting the cluster's own certificate as a teacher's machine would.
-    chat = subprocess.run([sys.executable, "-m", "flask", "chat", "Hi 你好", "--model", "echo", "--delay", "0",
-                           "--url", tls_cluster.url], cwd=ROOT, capture_output=True, text=True, timeout=60,
+    # flask chat over HTTPS: it checks the certificate, says how to trust the cluster's own, and then streams.
+    command = [sys.executable, "-m", "flask", "chat", "Hi 你好", "--model", "echo", "--delay", "0", "--url", tls_cluster.url]
+    untrusted = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60,
+                               env={key: value for key, value in os.environ.items() if key != "SSL_CERT_FILE"})
+    assert untrusted.returncode == 1 and "SSL_CERT_FILE=deploy/tls/streamlab.crt" in untrusted.stderr
+    chat = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "SSL_CERT_FILE": str(ROOT / "deploy" / "tls" / "streamlab.crt")})
     assert (chat.returncode, chat.stdout, chat.stderr) == (0, "Hi 你好\n", "")
 

@@ -6,6 +6,7 @@ and after a dropped connection resumes by re-sending the body with Last-Event-ID
 
 import http.client
 import json
+import ssl
 import sys
 import time
 from collections.abc import Callable
@@ -170,6 +171,10 @@ def chat(prompt: str, url: str, raw: bool, history: list[object] | None, token: 
             raise Cut(f"the stream was cut without its end signal ({signal}); {resume}")
     except Ended:
         pass
+    except ssl.SSLCertVerificationError as error:
+        raise click.ClickException(f"{url} has a certificate this machine does not trust ({error.verify_message}). "
+                                   "deploy/cluster --tls makes its own: trust it with "
+                                   "SSL_CERT_FILE=deploy/tls/streamlab.crt") from None
     except OSError as error:
         raise click.ClickException(f"cannot reach StreamLab at {url} ({error}). Is it running?") from None
     if not raw:
