@@ -182,7 +182,9 @@ def lesson_15_shows_when_each_line_arrived(cluster: Cluster) -> None:
         if command.endswith("/buffered"):
             assert done - first_text < 100  # the whole reply in one go, at the end
         else:
-            assert done - first_text >= 4 * 300  # "Hi 你好": five characters, 300 ms apart
+            # "Hi 你好": five characters due 300 ms apart. Each is due at a fixed time from the start,
+            # so a late first one (a busy machine) shortens the span: ask for one delay of it at least.
+            assert done - first_text >= 300
 
 
 Request = tuple[str, str, object, dict[str, str]]  # method, URL, JSON body, headers
