@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, got_request_exception
+from playwright.sync_api import Browser, Page, Route
 from werkzeug.serving import make_server
 
 from streamlab.course import student_language
@@ -132,3 +134,32 @@ def serve(target: Path, filename: str = "app.py") -> Iterator[Served]:
     finally:
         server.shutdown()
         thread.join(10)
+
+
+@contextlib.contextmanager
+def lesson_page(browser: Browser, origin: str, lesson: Path, target: Path, ready: str) -> Iterator[Page]:
+    """A fresh browser page on origin's /lesson/: a page that loads the lesson's runner.js, which
+    imports the student's modules from the graded folder (its .js files, served as they are). It is
+    yielded once the runner says it is ready (the JavaScript expression `ready` is true)."""
+    page_html = (f'<!doctype html>\n<meta charset="utf-8">\n<title>{lesson.name}</title>\n'
+                 '<script type="module" src="runner.js"></script>\n')
+
+    def serve(route: Route) -> None:
+        name = urlsplit(route.request.url).path.removeprefix("/lesson/")
+        path = lesson / "runner.js" if name == "runner.js" else target / name
+        if name == "":
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=page_html)
+        elif "/" not in name and name.endswith(".js") and path.is_file():
+            route.fulfill(status=200, content_type="text/javascript; charset=utf-8", body=path.read_text(encoding="utf-8"))
+        else:
+            route.fulfill(status=404, body="")  # the <img src="x"> of a reply rendered as HTML, among others
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.route(f"{origin}/lesson/**", serve)
+        page.goto(f"{origin}/lesson/")
+        page.wait_for_function(f"() => {ready}")
+        yield page
+    finally:
+        context.close()

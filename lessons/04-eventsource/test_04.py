@@ -15,13 +15,12 @@ from pathlib import Path
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route
+from playwright.sync_api import Browser, Page, Request
 
-from lessons.grading import fail, same
+from lessons.grading import fail, lesson_page, same
 from tests.servers import Server
 
 LESSON = Path(__file__).resolve().parent
-PAGE = '<!doctype html>\n<meta charset="utf-8">\n<title>Lesson 04</title>\n<script type="module" src="runner.js"></script>\n'
 PROMPT = "你好，世界 🙂 Hi"  # Chinese, an emoji, spaces: one chunk per code point
 TEXT = "Hi 你好，世界 🙂\nline 2,  spaced"  # a line break and two spaces too
 SETTLE_MS = 3000  # every stream here ends within milliseconds: waiting longer means it never settles
@@ -88,24 +87,8 @@ def lab(target: Path, browser: Browser, flask_server: Server) -> Iterator[Lab]:
     """A fresh page on the server's origin, /lesson/ served from here and from the graded folder."""
     if not (target / "client.js").is_file():
         fail(f"{target / 'client.js'} is missing", f"找不到 {target / 'client.js'}")
-    files = {"runner.js": LESSON / "runner.js", "client.js": target / "client.js"}
-
-    def serve(route: Route) -> None:
-        name = urlsplit(route.request.url).path.removeprefix("/lesson/")
-        if name == "":
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=PAGE)
-        elif name in files:
-            route.fulfill(status=200, content_type="text/javascript; charset=utf-8", body=files[name].read_text(encoding="utf-8"))
-        else:
-            route.fulfill(status=404, body="")
-
-    context = browser.new_context()
-    page = context.new_page()
-    page.route(f"{flask_server.url}/lesson/**", serve)
-    page.goto(f"{flask_server.url}/lesson/")
-    page.wait_for_function("() => typeof window.run === 'function'")
-    yield Lab(page, target)
-    context.close()
+    with lesson_page(browser, flask_server.url, LESSON, target, "typeof window.run === 'function'") as page:
+        yield Lab(page, target)
 
 
 def loads(run: Run, target: Path) -> None:

@@ -18,16 +18,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route
+from playwright.sync_api import Browser, Page, Request
 
-from lessons.grading import fail, same
+from lessons.grading import fail, lesson_page, same
 from streamlab.conversation import parse_conversation
 from streamlab.errors import InputError
 from streamlab.models import reply
 from tests.servers import Server
 
 LESSON = Path(__file__).resolve().parent
-PAGE = '<!doctype html>\n<meta charset="utf-8">\n<title>Lesson 12</title>\n<script type="module" src="runner.js"></script>\n'
 # Markup, entities, Chinese, an emoji, a line break and two spaces: text shows all of it exactly.
 MARKUP = 'Hi <b>粗体</b> & &amp; 🙂 <img src="x" onerror="window.pwned = true">\n5 > 3,  spaced'
 SHORT = "你好，世界 🙂"
@@ -106,24 +105,8 @@ def lab(target: Path, browser: Browser, flask_server: Server) -> Iterator[Lab]:
     """A fresh page on the server's origin: /lesson/ served from here and from the graded folder."""
     if not (target / "chat.js").is_file():
         fail(f"{target / 'chat.js'} is missing", f"找不到 {target / 'chat.js'}")
-
-    def serve(route: Route) -> None:
-        name = urlsplit(route.request.url).path.removeprefix("/lesson/")
-        path = LESSON / "runner.js" if name == "runner.js" else target / name
-        if name == "":
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=PAGE)
-        elif "/" not in name and name.endswith(".js") and path.is_file():  # chat.js, parser.js, what chat.js imports
-            route.fulfill(status=200, content_type="text/javascript; charset=utf-8", body=path.read_text(encoding="utf-8"))
-        else:
-            route.fulfill(status=404, body="")  # the <img src="x"> of a reply rendered as HTML, among others
-
-    context = browser.new_context()
-    page = context.new_page()
-    page.route(f"{flask_server.url}/lesson/**", serve)
-    page.goto(f"{flask_server.url}/lesson/")
-    page.wait_for_function("() => typeof window.send === 'function'")
-    yield Lab(page, target)
-    context.close()
+    with lesson_page(browser, flask_server.url, LESSON, target, "typeof window.send === 'function'") as page:
+        yield Lab(page, target)
 
 
 def loads(made: dict[str, object], target: Path) -> None:

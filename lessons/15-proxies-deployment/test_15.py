@@ -35,11 +35,11 @@ from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Response, Route
+from playwright.sync_api import Browser, Page, Response
 
-from lessons.grading import fail, same, say
+from lessons.grading import fail, lesson_page, same, say
 from streamlab.decoder import Decoder
-from tests.servers import Server, free_port, start_server
+from tests.servers import Server, free_port, start_server, stop
 
 LESSON = Path(__file__).resolve().parent
 TOKEN = "class15+Zm9v/YmFy=="  # the class token: like many generated tokens, it holds + / and =
@@ -198,16 +198,6 @@ def start_nginx(command: list[str], port: int) -> subprocess.Popen[bytes] | None
             time.sleep(0.02)
     stop(process)
     return None
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop nginx by its PID (SIGTERM: a fast shutdown of its workers too)."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture
@@ -402,7 +392,6 @@ def test_kept_alive_connections_and_the_client_address(proxy: Proxy) -> None:
 # Task 4: your client.js in Chromium, on a page of StreamLab's own origin.
 
 
-PAGE = '<!doctype html>\n<meta charset="utf-8">\n<title>Lesson 15</title>\n<script type="module" src="runner.js"></script>\n'
 SETTLE_MS = 3000  # every stream here ends within milliseconds
 
 
@@ -465,24 +454,8 @@ def lab(target: Path, browser: Browser, streamlab: Server) -> Iterator[Lab]:
     """A fresh page on StreamLab's origin: /lesson/ is served from here and from the graded folder."""
     if not (target / "client.js").is_file():
         fail(f"{target / 'client.js'} is missing", f"找不到 {target / 'client.js'}")
-    files = {"runner.js": LESSON / "runner.js", "client.js": target / "client.js"}
-
-    def serve(route: Route) -> None:
-        name = urlsplit(route.request.url).path.removeprefix("/lesson/")
-        if name == "":
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=PAGE)
-        elif name in files:
-            route.fulfill(status=200, content_type="text/javascript; charset=utf-8", body=files[name].read_text(encoding="utf-8"))
-        else:
-            route.fulfill(status=404, body="")
-
-    context = browser.new_context()
-    page = context.new_page()
-    page.route(f"{streamlab.url}/lesson/**", serve)
-    page.goto(f"{streamlab.url}/lesson/")
-    page.wait_for_function("() => typeof window.run === 'function'")
-    yield Lab(page, target)
-    context.close()
+    with lesson_page(browser, streamlab.url, LESSON, target, "typeof window.run === 'function'") as page:
+        yield Lab(page, target)
 
 
 def refused(run: Run) -> None:
