@@ -84,6 +84,7 @@ def test_chat_raw_shows_heartbeats(gunicorn_server: Server) -> None:
         pytest.param(["--pitfall", "no-blank-line"], "data: [DONE]", id="no-event-ever-completes"),
         pytest.param(["--end", "event", "--ids", "off", "--pitfall", "end-without-data"], "event: end", id="end-never-dispatched"),
         pytest.param(["--drop-after", "2", "--ids", "off"], "data: [DONE]", id="dropped-without-ids"),
+        pytest.param(["--end", "event", "--pitfall", "end-without-data"], "event: end", id="end-missing-then-204"),
     ],
 )
 def test_chat_exits_1_when_the_stream_is_cut_without_its_end_signal(gunicorn_server: Server, args: list[str], signal: str) -> None:
@@ -103,6 +104,13 @@ def test_chat_exits_1_when_the_stream_is_cut_without_its_end_signal(gunicorn_ser
 def test_chat_has_the_pitfall_and_transport_switches(gunicorn_server: Server, args: list[str], shown: str) -> None:
     result = chat(gunicorn_server.url, "a 你\n", "--model", "echo", "--delay", "0", *args)
     assert (result.returncode, result.stdout) == (0, shown + "\n")
+
+
+@pytest.mark.parametrize("newline", ["lf", "crlf", "cr"])
+def test_chat_raw_shows_each_line_whatever_its_ending(gunicorn_server: Server, newline: str) -> None:
+    result = chat(gunicorn_server.url, "a你", "--model", "echo", "--delay", "0", "--raw", "--split", "on", "--newline", newline)
+    lines = [line.split(" ms  ", 1)[1] for line in result.stdout.splitlines() if " ms  " in line]
+    assert (result.returncode, lines) == (0, [": ok", "", "id: 1", "data: a", "", "id: 2", "data: 你", "", "data: [DONE]", ""])
 
 
 def test_chat_sends_history_from_a_file(gunicorn_server: Server, tmp_path: Path) -> None:

@@ -4,8 +4,10 @@ It is a complete POST + SSE client: it parses frames incrementally, stops at the
 and after a dropped connection resumes by re-sending the body with Last-Event-ID.
 """
 
+import codecs
 import http.client
 import json
+import re
 import ssl
 import sys
 import time
@@ -23,10 +25,15 @@ from streamlab.options import Option, schema
 MAX_RECONNECTS = 100
 END_SIGNALS = {"sentinel": "data: [DONE]", "event": "event: end"}  # what --end makes the server send
 CONTROL = {code: f"\\x{code:02x}" for code in [*range(32), 127]}  # shown escaped in --raw
+LINE_END = re.compile(r"\r\n|\r(?!\Z)|\n")  # SSE's three line endings; a CR last in a read may be half a CRLF
 
 
 class Ended(Exception):
     """The stream finished: an end signal, an error frame, or a 204."""
+
+
+class Complete(Exception):
+    """The server answered a resume with 204: it has nothing more to send."""
 
 
 class Cut(click.ClickException):
@@ -75,6 +82,12 @@ def connect(url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
 
 
+def show_lines(lines: list[str], started: float) -> None:
+    """Print wire lines for --raw, each with ms since the request and its control characters escaped."""
+    for line in lines:
+        click.echo(f"{(time.monotonic() - started) * 1000:8.0f} ms  {line.translate(CONTROL)}")
+
+
 def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: float, token: str | None) -> str:
     """Read one connection to its end; return the last event id seen, raise Ended when done."""
     connection = connect(url)
@@ -87,21 +100,21 @@ def read(url: str, body: dict[str, object], last_id: str, raw: bool, started: fl
         connection.request("POST", urlsplit(url).path.rstrip("/") + "/api/chat", json.dumps(body), headers)
         response = connection.getresponse()
         if response.status == 204:
-            raise Ended
+            raise Complete
         if response.status != 200:
             raise click.ClickException(refusal(response))
-        decoder, pending = Decoder(), ""
+        decoder, text, pending, ended = Decoder(), codecs.getincrementaldecoder("utf-8")("replace"), "", False
         while chunk := read_some(response):
-            if raw:
-                pending += chunk.decode("utf-8", "replace")
-                *lines, pending = pending.split("\n")
-                for line in lines:
-                    click.echo(f"{(time.monotonic() - started) * 1000:8.0f} ms  {line.translate(CONTROL)}")
+            if raw:  # a character cut between two reads (split=on) is shown whole
+                *lines, pending = LINE_END.split(pending + text.decode(chunk))
+                show_lines(lines, started)
             for message in decoder.feed(chunk):
                 if not raw:
                     show(message, str(body["frame"]))
-                elif ends(message):
-                    raise Ended
+                ended = ended or ends(message)  # --raw reads on to the close, to show every byte
+        show_lines([pending.removesuffix("\r")] if pending else [], started)  # a last line without its end
+        if ended:
+            raise Ended
         return decoder.last_event_id or last_id
     finally:
         connection.close()
@@ -169,6 +182,11 @@ def chat(prompt: str, url: str, raw: bool, history: list[object] | None, token: 
             click.echo()
             resume = f"the last id was {last_id}" if last_id else "it had no ids to resume from"
             raise Cut(f"the stream was cut without its end signal ({signal}); {resume}")
+    except Complete:
+        if (signal := END_SIGNALS.get(str(body["end"]))) and last_id:
+            click.echo()
+            raise Cut(f"the stream was cut without its end signal ({signal}): the server answered the resume "
+                      f"from id {last_id} with 204, so the reply is complete but its end never arrived") from None
     except Ended:
         pass
     except ssl.SSLCertVerificationError as error:
