@@ -1,6 +1,7 @@
 """The classroom page in real headless Chromium, against a real gunicorn + gevent server."""
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
@@ -179,11 +180,11 @@ def test_presets_and_url_state_round_trip(page: Page, gunicorn_server: Server) -
     page.locator("select[name=model]").select_option("echo")
     page.locator("#comparisons").select_option("reconnect")
     assert [settings["ids"] for settings in pane_settings(page)] == ["on", "off"]
-    expect(pane(page, 1).locator("summary")).to_have_text("char · 100 ms · plain · end sentinel · ids off · retry 500 ms · drop after 15")
+    expect(pane(page, 1).locator("summary")).to_have_text("ids off · retry 500 ms · drop after 15 · char · 100 ms · plain · end sentinel")  # what differs first
     page.locator("#add-pane").click()
     pane(page, 2).locator("summary").click()  # the options fold under a one-line summary
     pane(page, 2).locator("select[name=frame]").select_option("json")
-    expect(pane(page, 2).locator("summary")).to_have_text("char · 100 ms · json · end sentinel · ids on")
+    expect(pane(page, 2).locator("summary")).to_have_text("json · char · 100 ms · end sentinel · ids on")
     page.goto(page.url)
     assert pane_settings(page)[2]["frame"] == "json"
     screenshot(page, "large-text")
@@ -241,7 +242,7 @@ def test_every_option_of_the_schema_has_a_control_and_works(page: Page, gunicorn
     open_classroom(page, gunicorn_server, ["transport:post,heartbeat:0.1,delay:300", "heartbeat:0.1,delay:300"], prompt="ab")
     for name in ["chunk", "delay", "frame", "end", "ids", "retry", "heartbeat", "drop_after", "error_at", "stall"]:
         expect(pane(page, 0).locator(f"[name={name}]")).to_have_count(1)
-    expect(pane(page, 0).locator("summary")).to_have_text("char · 300 ms · plain · end sentinel · ids on · heartbeat 0.1 s")
+    expect(pane(page, 0).locator("summary")).to_have_text("300 ms · heartbeat 0.1 s · char · plain · end sentinel · ids on")
     send(page)
     wait_finished(page)
     expect(pane(page, 0).locator("[data-role=wire]")).to_contain_text(": ping")  # fetch shows comments
@@ -296,6 +297,34 @@ def test_the_page_in_chinese_on_a_projector(page: Page, gunicorn_server: Server)
     assert all(layout["heads"]) and all(layout["summaries"]) and all(layout["figures"]), layout
     assert min(layout["replies"]) >= 50 and min(layout["wires"]) >= 50 and layout["bottom"] <= 720 and layout["inside"], layout
     assert console == []
+
+
+def test_spot_the_bug_as_a_quiz_on_a_projector(page: Page, gunicorn_server: Server) -> None:
+    """English, large text, answers hidden, and a no-cleanup pane (so the open-streams figure shows):
+    every control stays on one row; the class sees the symptom only, until the teacher reveals the rest."""
+    panes = ["transport:post,pitfall:no-cleanup", "transport:post", "transport:get,client:no-close"]
+    open_classroom(page, gunicorn_server, panes, query="lang=en&large=1&quiz=1&preset=no-cleanup")
+    assert page.locator("#pitfall-presets option").all_inner_texts()[1:3] == ["Bug 1", "Bug 2"]
+    expect(page.locator("#open-streams")).to_have_text(re.compile(r"^open streams: \d+$"))
+    expect(page.locator("#watch [data-role=title]")).to_have_text("Bug 7")  # no-cleanup, the seventh
+    expect(page.locator("#watch [data-role=symptom]")).to_contain_text("Press Stop")
+    assert page.locator("#watch").evaluate("w => w.open") is False  # the projector keeps the panes' room
+    page.locator("#watch summary").click()
+    expect(page.locator("#watch [data-role=answer]")).to_be_hidden()
+    for index in (0, 2):  # the mistakes' names stay out of the summaries
+        expect(pane(page, index).locator("summary .mistake")).to_be_hidden()
+        assert not re.search("no-cleanup|no-close|mistake", pane(page, index).locator("summary").inner_text())
+    screenshot(page, "quiz-projector-en-1280x720")
+    layout = page.evaluate(LAYOUT)
+    assert layout["ask"] and layout["toolbar"] and all(layout["heads"]) and all(layout["summaries"]), layout
+    assert min(layout["wires"]) >= 100 and layout["bottom"] <= 720, layout
+    page.locator("#watch [data-role=reveal]").click()
+    expect(page.locator("#watch [data-role=title]")).to_have_text("no cleanup")
+    expect(page.locator("#watch [data-role=answer]")).to_contain_text("GeneratorExit")
+    page.locator("#quiz").uncheck()
+    expect(pane(page, 0).locator("summary")).to_contain_text("no-cleanup")
+    assert page.locator("#pitfall-presets option").all_inner_texts()[1] == "no blank line"
+    assert "quiz" not in page.url
 
 
 def test_a_conversation_sends_history_with_post_and_says_why_get_cannot(page: Page, gunicorn_server: Server) -> None:

@@ -40,12 +40,12 @@ def test_no_blank_line(page: Page, gunicorn_server: Server) -> None:
     prompt = load(page, gunicorn_server, "no-blank-line")
     send(page)
     wait_state(page, 1, "done")
-    page.wait_for_function("() => Number(document.querySelectorAll('[data-figure=bytes]')[0].textContent.slice(1)) > 0"
-                           " || document.querySelectorAll('[data-figure=reconnects]')[0].textContent !== '–'")
-    assert "bytes" in watch_note(page) and "events" in watch_note(page)
-    assert (text_of(page, 0), figure(page, 0, "events")) == ("", "–")  # bytes came, no event, no text
+    assert "bytes" in watch_note(page) and "events" in watch_note(page) and "wire view shows no frame" in watch_note(page)
+    wait_reconnects(page, 0, 1)  # the server closed, and the client starts again
+    assert int(figure(page, 0, "bytes").replace(",", "")) > 0  # bytes came ...
+    assert (text_of(page, 0), figure(page, 0, "events")) == ("", "–")  # ... and no event, no text
+    assert pane(page, 0).locator(".wire-message").count() == 0
     assert text_of(page, 1) == prompt
-    wait_reconnects(page, 0, 1)  # the server closed, and EventSource starts again
     screenshot(page, "pitfall-no-blank-line")
     page.locator("#stop-all").click()
 
@@ -64,6 +64,9 @@ def test_no_space(page: Page, gunicorn_server: Server) -> None:
     wait_finished(page)
     assert text_of(page, 0) == prompt.replace(" ", "")
     assert text_of(page, 1) == prompt
+    assert "data:S" in watch_note(page)  # what the wire view shows
+    expect(pane(page, 0).locator(".wire-message .lines").first).to_have_text("id: 1\ndata:S")
+    expect(pane(page, 1).locator(".wire-message .lines").first).to_have_text("id: 1\ndata: S")
 
 
 def test_end_without_data(page: Page, gunicorn_server: Server) -> None:
@@ -91,19 +94,20 @@ def test_buffered(page: Page, gunicorn_server: Server, preset: str) -> None:
 
 
 def test_no_cleanup(page: Page, gunicorn_server: Server) -> None:
-    load(page, gunicorn_server, "no-cleanup")
-    page.locator("select[name=model]").select_option("echo")
-    page.locator("textarea[name=prompt]").fill("a" * 40)  # 4 s of reply
+    load(page, gunicorn_server, "no-204")  # a short prompt first: the preset brings its own long one
+    prompt = load(page, gunicorn_server, "no-cleanup")
+    assert len(prompt) >= 50  # 5 s of reply: time to see both streams counted and to press Stop
     expect(page.locator("#open-streams")).to_be_visible()
     assert gunicorn_server.wait_for_open_streams(0) == 0
     send(page)
     page.wait_for_function("() => [...document.querySelectorAll('[data-role=text]')].every(t => t.textContent.length >= 3)")
+    expect(page.locator("#open-streams")).to_have_text("open streams: 2")
     page.locator("#stop-all").click()
     # The right pane's stream is gone at once; the left one's goes on for nobody until its reply would end.
-    expect(page.locator("#open-streams")).to_have_text("open streams on the server: 1")
+    expect(page.locator("#open-streams")).to_have_text("open streams: 1")
     assert gunicorn_server.open_streams() == 1
     screenshot(page, "pitfall-no-cleanup")
-    expect(page.locator("#open-streams")).to_have_text("open streams on the server: 0", timeout=15_000)
+    expect(page.locator("#open-streams")).to_have_text("open streams: 0", timeout=15_000)
 
 
 def test_no_204(page: Page, gunicorn_server: Server) -> None:
@@ -123,7 +127,7 @@ def test_naive_parser(page: Page, gunicorn_server: Server) -> None:
     wait_state(page, 1, "done")
     assert text_of(page, 1) == prompt
     assert "你" not in text_of(page, 0) and len(text_of(page, 0)) < len(prompt)  # lost
-    assert pane(page, 0).get_attribute("data-state") != "done"  # and the end was never seen
+    # Its end is missed too when [DONE] comes in two reads: usually, though a busy machine may join them.
     screenshot(page, "pitfall-naive-parser")
     page.locator("#stop-all").click()
 
@@ -197,8 +201,13 @@ def test_innerhtml(page: Page, gunicorn_server: Server) -> None:
     broken = pane(page, 0).locator("[data-role=reply]")
     expect(broken.locator("b")).to_have_text("bold")  # markup from the stream was interpreted
     expect(broken.locator("img[onerror]")).to_have_count(1)
-    expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("Content-Security-Policy")
-    expect(pane(page, 0).locator("[data-role=notice]")).to_contain_text("onerror")
+    notice = pane(page, 0).locator("[data-role=notice]")
+    expect(notice).to_contain_text("Content-Security-Policy")
+    expect(notice).to_contain_text("onerror")
+    expect(notice).to_contain_text("read everything on the page")  # what an attacker would have got ...
+    first_line = notice.evaluate("n => { const r = document.createRange(); r.setStart(n.firstChild, 0); r.setEnd(n.firstChild, 60);"
+                                 " return r.getBoundingClientRect().bottom <= n.getBoundingClientRect().bottom; }")
+    assert first_line  # ... where the class can read it without scrolling the notice
     assert text_of(page, 1) == prompt and pane(page, 1).locator("[data-role=reply] *:not(.cursor, [data-role=text])").count() == 0
     page.wait_for_timeout(500)  # the image's error event has fired by now (it is a 404)
     assert dialogs == []

@@ -15,6 +15,7 @@ const prompt = form.elements.prompt;
 const model = form.elements.model;
 const large = document.getElementById('large');
 const conversation = document.getElementById('conversation');
+const quiz = document.getElementById('quiz');
 const watch = document.getElementById('watch');
 const menus = { comparisons: document.getElementById('comparisons'), pitfalls: document.getElementById('pitfall-presets') };
 let panes = [];
@@ -57,7 +58,7 @@ for (const value of options.find((option) => option.name === 'model').values) mo
 function currentState() {
   return {
     prompt: prompt.value, model: model.value, panes: panes.map((pane) => pane.settings), large: large.checked,
-    conversation: conversation.checked,
+    conversation: conversation.checked, quiz: quiz.checked,
     preset: preset?.id ?? '', lang: language,
   };
 }
@@ -68,6 +69,7 @@ function save() {
   // The other language keeps everything else: the same comparison, in the other words.
   document.getElementById('language').search = writeState({ ...state, lang: language === 'zh-CN' ? 'en' : 'zh' }, options);
   document.documentElement.classList.toggle('large', large.checked); // rem units follow the root
+  document.documentElement.classList.toggle('quiz', quiz.checked); // the panes hide their mistake's name
   document.getElementById('add-pane').disabled = panes.length >= maxPanes;
   for (const pane of panes) pane.part('remove').disabled = panes.length <= MIN_PANES;
   panesBox.dataset.count = String(panes.length);
@@ -99,15 +101,25 @@ function send() {
   for (const pane of panes) pane.start(prompt.value, model.value, sentAt, conversation.checked);
 }
 
-// What to watch: the symptom, why it happens, the fix, and the line of code that differs.
+// A pitfall's name, or while the class guesses (hide answers) only its number.
+function pitfallName(chosen, hidden = quiz.checked) {
+  return hidden ? t('quiz.bug', { n: PITFALLS.indexOf(chosen) + 1 }) : t(`preset.${chosen.id}`);
+}
+
+// What to watch: the symptom, why it happens, the fix, and the line of code that differs. While the
+// class guesses, a pitfall's note shows the symptom alone until the teacher reveals the rest.
 function showWatch(chosen) {
   preset = chosen;
   menus.comparisons.value = COMPARISONS.includes(chosen) ? chosen.id : '';
   menus.pitfalls.value = PITFALLS.includes(chosen) ? chosen.id : '';
   watch.hidden = !chosen;
   if (!chosen) return;
+  watch.open = !large.checked; // on a projector the note is its summary line, and the panes keep their room
   const part = (role) => watch.querySelector(`[data-role="${role}"]`);
-  part('title').textContent = t(`preset.${chosen.id}`);
+  const guessing = quiz.checked && PITFALLS.includes(chosen);
+  part('title').textContent = PITFALLS.includes(chosen) ? pitfallName(chosen, guessing) : t(`preset.${chosen.id}`);
+  part('answer').hidden = guessing;
+  part('reveal').hidden = !guessing;
   for (const role of ['symptom', 'cause', 'fix']) part(role).textContent = t(`preset.${chosen.id}.${role}`);
   part('lesson').href = `/lessons/${chosen.lesson}?lang=${language === 'zh-CN' ? 'zh' : 'en'}`;
   part('code').hidden = !chosen.code;
@@ -169,6 +181,21 @@ document.getElementById('add-pane').addEventListener('click', () => {
   showPanes([...panes.map((pane) => pane.settings), defaultPane(options)]);
 });
 document.getElementById('stop-all').addEventListener('click', () => panes.forEach((pane) => pane.stop()));
+watch.querySelector('[data-role=reveal]').addEventListener('click', (event) => {
+  event.target.hidden = true;
+  watch.querySelector('[data-role=answer]').hidden = false;
+  watch.querySelector('[data-role=title]').textContent = pitfallName(preset, false);
+});
+function namePitfalls() {
+  for (const option of menus.pitfalls.querySelectorAll('option[value]:not([value=""])')) {
+    option.textContent = pitfallName(PITFALLS.find((choice) => choice.id === option.value));
+  }
+}
+quiz.addEventListener('change', () => {
+  namePitfalls();
+  showWatch(preset);
+  save();
+});
 for (const [name, list] of [['comparisons', COMPARISONS], ['pitfalls', PITFALLS]]) {
   const menu = menus[name];
   for (const choice of list) menu.append(new Option(t(`preset.${choice.id}`), choice.id));
@@ -183,6 +210,8 @@ prompt.value = state.prompt;
 model.value = state.model;
 large.checked = state.large;
 conversation.checked = state.conversation;
+quiz.checked = state.quiz;
+namePitfalls();
 const linked = PRESETS.find((candidate) => candidate.id === state.preset) ?? null;
 if (linked && !new URLSearchParams(location.search).has('pane')) {
   load(linked); // a lesson's link names only the preset: open it whole, its prompt and panes too

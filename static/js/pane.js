@@ -65,20 +65,28 @@ export class Pane {
   }
 
   // One line that says what this pane does, readable from the back of the room: a mistake first
-  // (the client's or the server's), then the lesson modes, then any other option that is set.
+  // (the client's or the server's), then every option set away from its default, then the lesson
+  // modes left at theirs. A narrow pane cuts the line short, so what differs comes first.
   summarize() {
     const s = this.settings;
     const blocking = s.transport === 'blocking';
-    const parts = this.options.map((option) => {
-      if (!applies(s.transport, option.name)) return '';
+    const shown = (option) => {
       const value = s[option.name] || (option.name === 'delay' ? String(option.default) : '');
-      if (!value || (!ALWAYS.has(option.name) && value === option.values[0])) return '';
-      const shown = option.values.length ? value : `${value}${t(`unit.${option.unit}`)}`;
-      return BARE.has(option.name) ? shown : `${t(`option.${option.name}`)} ${shown}`;
-    });
-    const pitfall = this.options.findIndex((option) => option.name === 'pitfall');
-    const mistakes = [s.client !== 'correct' && !blocking ? s.client : '', ...parts.splice(pitfall, 1)];
-    this.part('summary').textContent = [...mistakes, ...parts].filter(Boolean).join(' · ');
+      const text = option.values.length ? value : `${value}${t(`unit.${option.unit}`)}`;
+      return BARE.has(option.name) ? text : `${t(`option.${option.name}`)} ${text}`;
+    };
+    const set = (option) => s[option.name] !== '' && s[option.name] !== (option.values[0] ?? '');
+    const applying = this.options.filter((option) => applies(s.transport, option.name));
+    const mistake = applying.filter((option) => option.name === 'pitfall' && set(option));
+    const changed = applying.filter((option) => option.name !== 'pitfall' && set(option));
+    const modes = applying.filter((option) => ALWAYS.has(option.name) && !set(option));
+    const mistakes = [...(s.client !== 'correct' && !blocking ? [s.client] : []), ...mistake.map(shown)];
+    const summary = this.part('summary');
+    summary.replaceChildren([...changed, ...modes].map(shown).join(' · '));
+    if (mistakes.length) { // its own element, which the page hides while the class guesses (hide answers)
+      const named = Object.assign(document.createElement('span'), { className: 'mistake', textContent: `${mistakes.join(' · ')} · ` });
+      summary.prepend(named);
+    }
   }
 
   // Start a stream of the reply to prompt. With conversation on, POST panes send the turns so far

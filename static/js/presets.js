@@ -22,21 +22,22 @@ export const COMPARISONS = [
 
 const CHINESE_AND_EMOJI = 'Hello, 你好，世界 🙂 streaming!';
 
-// Spot the bug: each pitfall broken (left) beside fixed (right), on the same prompt.
+// Spot the bug: each pitfall broken (left) beside fixed (right), on the same prompt. The server's wire
+// mistakes run on POST panes, whose wire view shows the bytes as they came (a GET pane rebuilds it from events).
 export const PITFALLS = [
   {
     id: 'no-blank-line', lesson: '03-sse-wire-format', prompt: 'Where did my reply go?', model: 'echo',
-    panes: [{ pitfall: 'no-blank-line', retry: '2000' }, {}],
+    panes: [{ transport: 'post', pitfall: 'no-blank-line', retry: '2000' }, { transport: 'post' }],
     code: { broken: 'yield f"data: {text}\\n"', fixed: 'yield f"data: {text}\\n\\n"' },
   },
   {
     id: 'raw-newlines', lesson: '03-sse-wire-format', prompt: 'line 1\nline 2\nline 3', model: 'echo',
-    panes: [{ pitfall: 'raw-newlines', chunk: 'word' }, { chunk: 'word' }],
+    panes: [{ transport: 'post', pitfall: 'raw-newlines', chunk: 'word' }, { transport: 'post', chunk: 'word' }],
     code: { broken: 'yield f"data: {text}\\n\\n"', fixed: 'yield "".join(f"data: {line}\\n" for line in text.split("\\n")) + "\\n"' },
   },
   {
     id: 'no-space', lesson: '03-sse-wire-format', prompt: 'Spaces vanish between the words', model: 'echo',
-    panes: [{ pitfall: 'no-space' }, {}],
+    panes: [{ transport: 'post', pitfall: 'no-space' }, { transport: 'post' }],
     code: { broken: 'yield f"data:{text}\\n\\n"', fixed: 'yield f"data: {text}\\n\\n"' },
   },
   {
@@ -55,7 +56,8 @@ export const PITFALLS = [
     code: { broken: 'upstream = client.send(ask)               # reads the whole answer first', fixed: 'upstream = client.send(ask, stream=True)  # then yield each piece as it arrives' },
   },
   {
-    id: 'no-cleanup', lesson: '10-cancel-cleanup', panes: [{ transport: 'post', pitfall: 'no-cleanup' }, { transport: 'post' }],
+    id: 'no-cleanup', lesson: '10-cancel-cleanup', prompt: "Press Stop after a few words: the left pane's reply goes on, for nobody.", model: 'echo',
+    panes: [{ transport: 'post', pitfall: 'no-cleanup' }, { transport: 'post' }],
     code: { broken: 'Thread(target=produce_reply).start()   # nobody stops it', fixed: 'try: yield from reply\nfinally: reply.close()   # GeneratorExit when the client leaves' },
   },
   {

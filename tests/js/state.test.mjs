@@ -16,7 +16,7 @@ test('a pane lists only what differs from the defaults', () => {
 
 test('state survives the URL, Chinese and all', () => {
   const state = {
-    prompt: '你好 & <b>?</b>', model: 'echo', large: true, conversation: true, preset: 'no-close', lang: 'zh',
+    prompt: '你好 & <b>?</b>', model: 'echo', large: true, conversation: true, quiz: true, preset: 'no-close', lang: 'zh',
     panes: [{ ...DEFAULT_PANE, end: 'close', retry: '200', client: 'no-close' }, { ...DEFAULT_PANE, transport: 'blocking' }],
   };
   assert.deepEqual(readState(writeState(state, OPTIONS), OPTIONS), state);
