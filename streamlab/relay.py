@@ -45,8 +45,9 @@ Part = Text | KeepAlive | Usage | Failed | Done
 
 
 def read_upstream(body: Iterable[bytes]) -> Iterator[Part]:
-    """Parse an OpenAI Chat Completions stream, read by a spec-following SSE decoder."""
-    decoder = Decoder()
+    """Parse an OpenAI Chat Completions stream, read by a spec-following SSE decoder. A body that
+    ends after a choice's finish_reason without `data: [DONE]` is complete too, as the SDKs take it."""
+    decoder, finished = Decoder(), False
     for raw in body:
         for message in decoder.feed(raw):
             if message.data == "[DONE]":
@@ -63,14 +64,20 @@ def read_upstream(body: Iterable[bytes]) -> Iterator[Part]:
                 yield Failed(f"the upstream failed: {error.get('message') if isinstance(error, dict) else error}")
                 return
             for choice in chunk.get("choices") or []:
-                content = (choice.get("delta") or {}).get("content") if isinstance(choice, dict) else None
+                if not isinstance(choice, dict):
+                    continue
+                delta = choice.get("delta")
+                content = delta.get("content") if isinstance(delta, dict) else None
                 if isinstance(content, str) and content:  # the role-only and empty deltas carry no text
                     yield Text(content)
+                finished = finished or bool(choice.get("finish_reason"))
             if isinstance(usage := chunk.get("usage"), dict):
                 yield Usage({name: count for name, count in usage.items() if type(count) is int})
         if decoder.comments:
             decoder.comments.clear()
             yield KeepAlive()
+    if finished:
+        yield Done()
 
 
 def relayed(parts: Iterable[Part], framing: Framing, resume: int, skip: int, heartbeat: bool,

@@ -1,8 +1,11 @@
 """The relay on a real server, relaying to itself (gunicorn + gevent with one worker, and flask run)
 and to another server: exact bytes, resume, faults passed on, cleanup, and a clear error, never a hang."""
 
+import json
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -101,3 +104,100 @@ def test_a_setting_that_cannot_work_stops_the_start() -> None:
     with pytest.raises(RuntimeError, match="FLASK_UPSTREAM_MODEL must name the model"):
         with start_server("flask", settings={"FLASK_UPSTREAM_URL": "https://api.example.com/v1"}):
             pass
+
+
+class FakeUpstream(BaseHTTPRequestHandler):
+    """An OpenAI-compatible upstream that answers by the prompt: `quiet` sends "A" and then nothing
+    (noting when its client hangs up), `json` ignores "stream": true, `finish` ends after its
+    finish_reason without [DONE]."""
+
+    protocol_version = "HTTP/1.0"  # the body ends when the connection closes
+    hung_up: dict[str, float] = {}
+
+    def do_POST(self) -> None:
+        prompt = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["messages"][-1]["content"]
+        if prompt == "json":
+            self.answer("application/json", json.dumps({"choices": [{"message": {"content": "whole"}}]}).encode())
+            return
+        self.answer("text/event-stream", b"".join(completion_chunk(text, finish) for text, finish in [("A", None), ("B", "stop")]
+                                                  if prompt == "finish" or text == "A"))
+        if prompt == "quiet":
+            self.connection.settimeout(20)
+            started = time.monotonic()
+            if self.connection.recv(1) == b"":  # the relay hung up
+                FakeUpstream.hung_up[self.path] = time.monotonic() - started
+
+    def answer(self, kind: str, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def completion_chunk(text: str, finish: str | None) -> bytes:
+    chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}]}
+    return f"data: {json.dumps(chunk)}\n\n".encode()
+
+
+@pytest.fixture(scope="module", params=["gunicorn", "flask"])
+def relay_to_fake(request: pytest.FixtureRequest) -> Iterator[Server]:
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), FakeUpstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{upstream.server_address[1]}"
+    settings = {"FLASK_UPSTREAM_URL": f"{base}/{request.param}/v1", "FLASK_UPSTREAM_MODEL": "fake"}
+    try:
+        with start_server(request.param, ["--workers", "1"] if request.param == "gunicorn" else [], settings=settings) as server:
+            yield server
+    finally:
+        upstream.shutdown()
+
+
+def test_a_quiet_upstream_is_hung_up_on_as_soon_as_the_browser_leaves(relay_to_fake: Server) -> None:
+    """No write tells the relay that its browser left while the upstream is quiet (a model thinking):
+    it looks at the browser's connection itself, and hangs up on the upstream within a second or so."""
+    sock = relay_to_fake.connect()
+    sock.sendall(b"GET /relay?prompt=quiet HTTP/1.1\r\nHost: x\r\n\r\n")
+    received = b""
+    while b"data: A" not in received:
+        received += sock.recv(4096)
+    path = f"/{relay_to_fake.name}/v1/chat/completions"
+    FakeUpstream.hung_up.pop(path, None)
+    sock.close()
+    assert relay_to_fake.wait_for_open_streams(0, seconds=10) == 0
+    deadline = time.monotonic() + 10
+    while path not in FakeUpstream.hung_up and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert FakeUpstream.hung_up[path] < 10  # not the 20 s the upstream would have stayed quiet
+
+
+def test_the_relay_pings_on_its_own_clock_while_the_upstream_is_quiet(relay_to_fake: Server) -> None:
+    sock = relay_to_fake.connect()
+    sock.sendall(b"GET /relay?prompt=quiet&heartbeat=0.2 HTTP/1.1\r\nHost: x\r\n\r\n")
+    received = b""
+    while received.count(b": ping") < 3:  # the upstream sends no comment: these are the relay's own
+        received += sock.recv(4096)
+    assert received.index(b"data: A") < received.index(b": ping")
+    sock.close()
+
+
+def test_an_upstream_that_does_not_stream_is_a_502_before_the_stream(relay_to_fake: Server) -> None:
+    answer = httpx.get(f"{relay_to_fake.url}/relay?prompt=json")
+    assert answer.status_code == 502
+    assert answer.json()["error"]["message"] == "the upstream answered 200 with application/json, not text/event-stream: does it stream?"
+
+
+def test_an_upstream_that_ends_after_its_finish_reason_has_finished(relay_to_fake: Server) -> None:
+    """The SDKs take such a body as complete (no [DONE]); so does the relay: its client gets the end signal."""
+    received = fetch("GET", f"{relay_to_fake.url}/relay?prompt=finish")
+    assert [message.data for message in received.messages] == ["A", "B", "[DONE]"]
+
+
+def test_no_204_through_the_relay_is_the_same_mistake_as_on_the_stream(server: Server) -> None:
+    query = "prompt=Hi&model=echo&delay=0&pitfall=no-204"
+    direct = fetch("GET", f"{server.url}/stream?{query}", headers={"Last-Event-ID": "2"})
+    relayed = fetch("GET", f"{server.url}/relay?{query}", headers={"Last-Event-ID": "2"})
+    assert (relayed.status, relayed.raw) == (direct.status, direct.raw) == (200, b": ok\n\ndata: [DONE]\n\n")

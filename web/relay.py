@@ -7,13 +7,18 @@ FLASK_UPSTREAM_URL (a base URL ending in /v1, as an SDK's base_url), FLASK_UPSTR
 FLASK_UPSTREAM_API_KEY. By default it is this StreamLab itself, so the relay works with no key,
 and then the pacing and the faults are passed on and a resume is exact.
 
-The upstream is read with httpx, streaming, with a timeout on every read; when the browser
-leaves, the generator is closed at its next write and closes the upstream response with it.
+The upstream is read with httpx, streaming, with a timeout on every read, in a thread of its own
+(a greenlet under gevent): so while the upstream is quiet the relay still pings on its own clock and
+sees a browser that has left, and then hangs up on the upstream at once.
 """
 
 import json
+import queue
+import select
 import socket
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -23,8 +28,8 @@ from werkzeug.exceptions import BadGateway
 from streamlab.conversation import Conversation
 from streamlab.frames import Framing
 from streamlab.options import StreamOptions
-from streamlab.pitfalls import Frames
-from streamlab.relay import read_upstream, relayed
+from streamlab.pitfalls import PITFALLS, Frames
+from streamlab.relay import Failed, KeepAlive, Part, read_upstream, relayed
 from streamlab.streams import framing_of, shaped
 from web.responses import admit, respond
 from web.streams import read_get, read_post
@@ -33,6 +38,7 @@ bp = Blueprint("relay", __name__)
 
 # Per read, not per reply: the longest silence StreamLab itself can have is a 60 s stall.
 TIMEOUT = httpx.Timeout(connect=5, read=90, write=10, pool=5)
+LOOK = 1.0  # seconds: how often a relay whose upstream is quiet checks that its browser is still there
 
 # What StreamLab's own /v1 understands beyond OpenAI's fields: the relay passes these on to it.
 PASSED_ON = ("delay", "chunk", "heartbeat", "drop_after", "error_at", "stall", "fail", "fail_times")
@@ -59,11 +65,17 @@ def init_app(app: Flask) -> None:
         headers={"Accept-Encoding": "identity"})
 
 
+def browser_socket() -> socket.socket | None:
+    """The connection this request arrived on, from gunicorn or the development server."""
+    client = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    return client if isinstance(client, socket.socket) else None
+
+
 def own_url() -> str:
     """This server's own /v1, at the address the browser's connection arrived on (never the Host
     header, which a client could point at any machine)."""
-    client = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
-    if not isinstance(client, socket.socket) or client.family not in (socket.AF_INET, socket.AF_INET6):
+    client = browser_socket()
+    if client is None or client.family not in (socket.AF_INET, socket.AF_INET6):
         raise BadGateway("the relay cannot find this server's own address to relay from; set FLASK_UPSTREAM_URL")
     host, port = client.getsockname()[:2]
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
@@ -93,8 +105,9 @@ def ask(conversation: Conversation, options: StreamOptions, stream: bool, resume
     return client.build_request("POST", f"{url}/chat/completions", json=body, headers=headers)
 
 
-def send(asked: httpx.Request) -> httpx.Response:
-    """Send the request and read the status: anything but a 200 (or 204) is a 502 before the stream."""
+def send(asked: httpx.Request, stream: bool) -> httpx.Response:
+    """Send the request and read the status: anything but a 200 (or 204) is a 502 before the stream,
+    and so is a 200 that is not the event stream asked for (an upstream that ignores "stream": true)."""
     client: httpx.Client = current_app.extensions["streamlab.upstream_client"]
     try:
         response = client.send(asked, stream=True)
@@ -110,6 +123,10 @@ def send(asked: httpx.Request) -> httpx.Response:
         finally:
             response.close()
         raise BadGateway(f"the upstream answered {response.status_code}: {detail}")
+    kind = response.headers.get("content-type", "nothing")
+    if stream and response.status_code == 200 and not kind.startswith("text/event-stream"):
+        response.close()
+        raise BadGateway(f"the upstream answered 200 with {kind}, not text/event-stream: does it stream?")
     return response
 
 
@@ -125,34 +142,114 @@ def error_message(answer: bytes) -> str:
 def relay_stream(conversation: Conversation, options: StreamOptions, resume: int) -> Response:
     """Relay the upstream's stream from chunk resume + 1, framed as the options ask."""
     counter = admit()  # before asking upstream: a full server asks nobody
-    response = send(ask(conversation, options, True, resume))
+    response = send(ask(conversation, options, True, resume), True)
     if response.status_code == 204:  # StreamLab upstream: that stream is already complete
         response.close()
-        return Response(status=204)
+        if PITFALLS[options.pitfall].stops_finished:
+            return Response(status=204)
+        return respond(nothing_more(framing_of(options)), options, counter)  # no-204: 200, and a loop
     own = current_app.extensions["streamlab.upstream"].url is None
     stopping = current_app.extensions["streamlab.stopping"].is_set
-    frames = from_upstream(response, framing_of(options), resume, 0 if own else resume, options.heartbeat is not None,
-                           stopping)
+    frames = from_upstream(response, framing_of(options), resume, 0 if own else resume, options.heartbeat, stopping,
+                           browser_gone(browser_socket()))
     return respond(shaped(frames, options, current_app.config["STREAM_CLOCK"]), options, counter)
 
 
-def from_upstream(response: httpx.Response, framing: Framing, resume: int, skip: int, heartbeat: bool,
-                  stopping: Callable[[], bool]) -> Frames:
-    """The relayed frames; the upstream response is closed when they end, for whatever reason."""
+def nothing_more(framing: Framing) -> Frames:
+    """A stream with nothing left to send: its opening and its end signal."""
+    yield framing.opening()
+    yield framing.closing({}, False)
+
+
+def from_upstream(response: httpx.Response, framing: Framing, resume: int, skip: int, heartbeat: float | None,
+                  stopping: Callable[[], bool], gone: Callable[[], bool]) -> Frames:
+    """The relayed frames. The upstream is read by a thread of its own; when the frames end, for
+    whatever reason (the browser left, GeneratorExit at a write), the relay hangs up on it at once."""
+    reader = Reader(response)
     try:
-        yield from relayed(read_upstream(response.iter_raw()), framing, resume, skip, heartbeat, stopping)
-    except httpx.TimeoutException:
-        yield framing.error(f"the upstream sent nothing for {TIMEOUT.read:g} s", resume + 1)
-        yield framing.closing({}, True)
-    except httpx.HTTPError:
-        return  # the upstream's connection broke: end this one the same way, and the client resumes
+        arriving = meanwhile(reader.parts, heartbeat, lambda: gone() or stopping())
+        yield from relayed(arriving, framing, resume, skip, heartbeat is not None, stopping)
     finally:
-        response.close()  # also when the browser has left (GeneratorExit): the upstream stops at once
+        reader.hang_up()
+
+
+class Reader:
+    """Reads the upstream's parts into a queue (None when its body ends, however it ends), in a thread
+    of its own: a greenlet under gevent."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response, self.parts = response, queue.Queue[Part | None]()
+        self.lock, self.done = threading.Lock(), False
+        self.thread = threading.Thread(target=self.read, daemon=True)
+        self.thread.start()
+
+    def read(self) -> None:
+        try:
+            for part in read_upstream(self.response.iter_raw()):
+                self.parts.put(part)
+        except httpx.TimeoutException:
+            self.parts.put(Failed(f"the upstream sent nothing for {TIMEOUT.read:g} s"))
+        except httpx.HTTPError:
+            pass  # the upstream's connection broke (or the relay hung up): cut, and the client resumes
+        finally:
+            with self.lock:  # closed: a complete response's connection may now serve another relay
+                self.done = True
+                self.response.close()
+            self.parts.put(None)
+
+    def hang_up(self) -> None:
+        """Shut the upstream connection down, unless its response is already over: the reader wakes at
+        once and the upstream sees the close (closing the socket alone would not, while a thread reads it)."""
+        with self.lock:
+            stream = None if self.done else self.response.extensions.get("network_stream")
+            connection = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(connection, socket.socket):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed
+        self.thread.join(TIMEOUT.connect)
+
+
+def meanwhile(parts: "queue.Queue[Part | None]", heartbeat: float | None, over: Callable[[], bool]) -> Iterator[Part]:
+    """The upstream's parts as they arrive. While it is quiet: a KeepAlive every `heartbeat` seconds,
+    and a look every LOOK seconds at whether the relay is over (the browser left, the server stops)."""
+    wait = LOOK if heartbeat is None else min(LOOK, heartbeat)
+    quiet_since = time.monotonic()
+    while True:
+        try:
+            part = parts.get(timeout=wait)
+        except queue.Empty:
+            if over():
+                return
+            if heartbeat is not None and time.monotonic() - quiet_since >= heartbeat:
+                quiet_since = time.monotonic()
+                yield KeepAlive()
+            continue
+        if part is None:
+            return
+        quiet_since = time.monotonic()
+        yield part
+
+
+def browser_gone(client: socket.socket | None) -> Callable[[], bool]:
+    """A check that the browser has hung up: its side of the connection is readable and at its end
+    (a request sent after this one, which HTTP/1.1 allows, is data, so the browser is still there)."""
+    def gone() -> bool:
+        if client is None:
+            return False
+        try:
+            readable, _, _ = select.select([client], [], [], 0)
+            return bool(readable) and client.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+    return gone
+
 
 
 def relay_whole(conversation: Conversation, options: StreamOptions) -> dict[str, object]:
     """Ask the upstream for the whole reply at once (`"stream": false`)."""
-    response = send(ask(conversation, options, False, 0))
+    response = send(ask(conversation, options, False, 0), False)
     try:
         answer = response.read()
     finally:
