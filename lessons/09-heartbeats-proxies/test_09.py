@@ -24,6 +24,7 @@ from streamlab.streams import FakeClock
 
 SLACK = 0.25  # seconds: a clock that ticks in small steps may overshoot a little; a mistake is off by much more
 MOST = 2000  # pieces: far more than any case needs, so a loop that never ends fails instead of hanging
+LONGEST = 100_000  # bytes of one response (task 3): the same guard, for the app served
 REAL_SECONDS = 3  # real time for one case: on the fake clock, a correct events() takes milliseconds
 
 Chunks = list[tuple[float, str]]
@@ -249,6 +250,11 @@ def get(app: Flask, query: dict[str, str]) -> Reply:
         with httpx.stream("GET", f"http://127.0.0.1:{server.server_port}/stream", params=query, timeout=5) as response:
             for raw in response.iter_raw():
                 events += [message.data for byte in raw for message in decoder.feed(bytes([byte]))]
+                if response.num_bytes_downloaded > LONGEST:
+                    fail(f"GET /stream sent more than {LONGEST} bytes and had not ended: does a loop yield PING without "
+                         "the clock moving on? Set last_sent = clock.now() after every yield",
+                         f"GET /stream 发了超过 {LONGEST} 字节还没结束：是不是有个循环在时钟没走的情况下不停地 yield PING？"
+                         "每次 yield 之后都要 last_sent = clock.now()")
             return Reply(response.status_code, response.headers, events, counted.count)
     except httpx.TimeoutException:
         fail("GET /stream sent nothing for 5 s of real time, on a fake clock where no time need pass: pass "
