@@ -6,16 +6,24 @@
 
 Each test grades one task of its lesson (@pytest.mark.task(N)) and reads the graded files
 through the `target` fixture, so a student's exercise/ and the teacher's solution/ pass the
-same tests.
+same tests. A test's setup, and then its call, each have LIMIT seconds (a grader of quick code
+says less with @pytest.mark.time_limit(N)): a loop that never ends fails its task instead of
+hanging the check.
 """
 
+import contextlib
 import json
-from collections.abc import Generator
+import signal
+import threading
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
+from streamlab.course import student_language
+
 pytest_plugins = ["tests.fixtures", "tests.browser"]
+LIMIT = 60  # seconds: every grader's test takes a few at most, servers started and browser launched
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,6 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "task(number): the exercise task this test grades")
+    config.addinivalue_line("markers", f"time_limit(seconds): the most its setup, and its call, may take (default {LIMIT})")
 
 
 @pytest.fixture
@@ -34,6 +43,46 @@ def target(request: pytest.FixtureRequest) -> Path:
     if not folder.is_dir():
         pytest.fail(f"no folder {folder}", pytrace=False)
     return folder
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Fail the test when the block runs longer than seconds, with a message in the student's language.
+    SIGALRM does it, so only on the main thread and not on Windows: there, `flask lesson check` stops
+    the whole check after a longer limit."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        message = {"en": f"your code did not finish within {seconds} s: is there a loop that never ends?",
+                   "zh": f"你的代码在 {seconds} 秒内没有结束：是不是有个循环永远停不下来？"}
+        pytest.fail(message[student_language()], pytrace=False)
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def limit_of(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("time_limit")
+    return int(marker.args[0]) if marker else LIMIT
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    with time_limit(limit_of(item)):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    with time_limit(limit_of(item)):
+        yield
 
 
 @pytest.hookimpl(hookwrapper=True)

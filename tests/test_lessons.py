@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from flask.testing import FlaskClient
 from markupsafe import escape
@@ -19,6 +20,7 @@ from streamlab.course import LESSONS, Lesson, all_lessons
 from streamlab.tutor import TOPICS, answer
 from tests.browser import screenshot, send
 from tests.servers import ROOT, Server
+from web import course as checks
 from web import lessons as lessons_page
 
 COURSE = all_lessons()
@@ -157,6 +159,13 @@ def test_lesson_check_says_which_lesson_is_unknown() -> None:
     result = flask_lesson("check", "99")
     assert result.returncode == 1 and "no lesson 99" in result.stderr
     assert "没有第 99 课" in flask_lesson("check", "99", "--lang", "zh").stderr
+
+
+def test_a_check_that_never_ends_is_stopped_and_says_which_lesson(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole check's limit, for where a test's own cannot work (Windows): this loop runs until lesson 03's 3 s."""
+    monkeypatch.setattr(checks, "CHECK_SECONDS", 1)
+    with pytest.raises(click.ClickException, match="lesson 03's check did not finish within 1 s"):
+        checks.grade(COURSE[2], "broken/endless-loop", "en")
 
 
 def test_lesson_reset_restores_the_starter_files(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from flask import Flask
 from streamlab.course import LESSONS, Lesson, all_lessons, find_lesson, student_language
 
 ROOT = Path(__file__).resolve().parent.parent  # the project: the graders run from here
+CHECK_SECONDS = 300  # a whole check; each test has its own, shorter limit in lessons/conftest.py (not on Windows)
 WORDS = {
     "en": {
         "heading": "{title} (grading {target}/)",
@@ -35,6 +36,8 @@ WORDS = {
         "pass": "passes",
         "todo": "to do",
         "grader-error": "the grader could not run:",
+        "too-long": "lesson {number:02d}'s check did not finish within {seconds} s and was stopped: "
+                    "is there a loop in your code that never ends?",
     },
     "zh": {
         "heading": "{title}（检查 {target}/）",
@@ -49,6 +52,8 @@ WORDS = {
         "pass": "已通过",
         "todo": "待完成",
         "grader-error": "检查程序无法运行：",
+        "too-long": "第 {number:02d} 课的检查在 {seconds} 秒内没有结束，已经停下："
+                    "你的代码里是不是有个循环永远停不下来？",
     },
 }
 
@@ -70,7 +75,11 @@ def grade(lesson: Lesson, target: str, language: str) -> tuple[list[Outcome], st
         command = [sys.executable, "-m", "pytest", str(lesson.path), f"--target={target}", f"--report={report}",
                    f"--confcutdir={LESSONS}", "-q", "-p", "no:cacheprovider", "--no-header", "-rN", "--tb=no"]
         env = {**os.environ, "STREAMLAB_LANG": language, "PYTHONPATH": str(ROOT)}
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        try:
+            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=CHECK_SECONDS)
+        except subprocess.TimeoutExpired:
+            stopped = WORDS[language]["too-long"].format(number=lesson.number, seconds=CHECK_SECONDS)
+            raise click.ClickException(stopped) from None
         lines = report.read_text(encoding="utf-8").splitlines() if report.exists() else []
     results: dict[int, Outcome] = {}
     for line in lines:

@@ -12,6 +12,8 @@ import pytest
 from lessons.grading import fail, function, load, same
 from streamlab.decoder import Decoder, Message
 
+pytestmark = pytest.mark.time_limit(3)  # seconds: these functions take microseconds, so a loop that takes seconds never ends
+
 
 @pytest.fixture
 def sse(target: Path) -> ModuleType:
