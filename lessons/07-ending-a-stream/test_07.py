@@ -70,6 +70,12 @@ def get(served: Served, query: dict[str, str], last_event_id: str | None = None)
         if not served.errors:
             fail(f"{request} failed: {type(error).__name__}: {error}", f"{request} 失败了：{type(error).__name__}：{error}")
     for problem in served.errors:
+        if last_event_id and not last_event_id.isdigit():
+            fail(f"{request}: your app raised {type(problem).__name__}: {problem}. Last-Event-ID comes from the client and "
+                 "can be anything: a value that is not a number counts as 0 (send the stream from the start), it must not "
+                 "break the view",
+                 f"{request}：你的应用抛出了 {type(problem).__name__}：{problem}。Last-Event-ID 是客户端发来的，什么值都可能有："
+                 "不是数字的值当作 0（从头发送整个流），不能让视图出错")
         fail(f"{request}: your app raised {type(problem).__name__}: {problem}",
              f"{request}：你的应用抛出了 {type(problem).__name__}：{problem}")
     return Reply(status, headers, raw, messages, decoder.last_event_id, request)
@@ -181,3 +187,6 @@ def test_204_for_a_finished_stream(served: Served) -> None:
              f"{middle.request} 得到了 204，可是这个客户端只收到了 {len(WORDS)} 块里的第 1 块：它会带着半截回复停下来。"
              "只有 Last-Event-ID 已经是最后一块（或者更后面）时才回答 204")
     same(middle.status, 200, f"the status of {middle.request}", f"{middle.request} 的状态码")
+    junk = get(served, {"text": TEXT, "end": "close"}, "abc")  # not a number: as if the client sent none
+    same(junk.status, 200, f"the status of {junk.request}", f"{junk.request} 的状态码")
+    chunks_with_ids(junk, WORDS)
