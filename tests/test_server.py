@@ -164,6 +164,7 @@ def test_a_get_prompt_must_fit_a_request_line_of_8190_bytes(server: Server, prom
     else:  # the app names the prompt; gunicorn refuses the line before the app sees it (web/worker.py)
         assert response.headers["content-type"] == "application/json"
         assert response.json()["error"]["field"] == ("prompt" if server.name == "flask" else "url")
+        assert (response.headers["X-Content-Type-Options"], response.headers["Referrer-Policy"]) == ("nosniff", "no-referrer")
     assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
 
 
@@ -173,6 +174,7 @@ def test_gunicorns_own_refusal_of_too_many_headers_is_json(gunicorn_server: Serv
     response = httpx.get(f"{gunicorn_server.url}/stream?prompt=hi", headers=headers, timeout=30)
     assert (response.status_code, response.headers["content-type"]) == (431, "application/json")
     assert response.json()["error"]["field"] == "headers"
+    assert (response.headers["X-Content-Type-Options"], response.headers["Referrer-Policy"]) == ("nosniff", "no-referrer")
     assert httpx.get(f"{gunicorn_server.url}/healthz").json()["status"] == "ok"
 
 

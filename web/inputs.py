@@ -81,6 +81,12 @@ def read_body(request: Request) -> bytes:
     try:
         with Deadline(request, seconds) as deadline:
             raw = request.get_data(cache=True)  # with a Content-Length over the limit, this raises 413
+            # A chunked body has no Content-Length: get_data() stops at the limit without a word, so
+            # look for one byte more (within the deadline, and malformed is malformed there too).
+            limit = request.max_content_length
+            chunked = request.content_length is None
+            if chunked and limit is not None and len(raw) >= limit and request.environ["wsgi.input"].read(1):
+                raise RequestEntityTooLarge()
     except Exception as error:  # PEP 3333 names no exception types: each server's body parser has its own
         if deadline.expired:
             raise too_slow from None
@@ -89,12 +95,6 @@ def read_body(request: Request) -> bytes:
         raise InputError("body", f"the body could not be read ({error})") from None
     if deadline.expired:
         raise too_slow
-    # A chunked body has no Content-Length: get_data() stops at the limit without a word, so look
-    # for one byte more.
-    limit = request.max_content_length
-    chunked = request.content_length is None
-    if chunked and limit is not None and len(raw) >= limit and request.environ["wsgi.input"].read(1):
-        raise RequestEntityTooLarge()
     return raw
 
 

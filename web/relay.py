@@ -14,7 +14,6 @@ sees a browser that has left, and then hangs up on the upstream at once.
 
 import json
 import queue
-import select
 import socket
 import threading
 import time
@@ -22,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app
 from werkzeug.exceptions import BadGateway
 
 from streamlab.conversation import Conversation
@@ -31,7 +30,7 @@ from streamlab.options import StreamOptions
 from streamlab.pitfalls import PITFALLS, Frames
 from streamlab.relay import Failed, KeepAlive, Part, read_upstream, relayed
 from streamlab.streams import framing_of, shaped
-from web.responses import admit, respond
+from web.responses import admit, browser_gone, browser_socket, respond
 from web.streams import read_get, read_post
 
 bp = Blueprint("relay", __name__)
@@ -63,12 +62,6 @@ def init_app(app: Flask) -> None:
     app.extensions["streamlab.upstream_client"] = httpx.Client(
         timeout=TIMEOUT, limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
         headers={"Accept-Encoding": "identity"})
-
-
-def browser_socket() -> socket.socket | None:
-    """The connection this request arrived on, from gunicorn or the development server."""
-    client = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
-    return client if isinstance(client, socket.socket) else None
 
 
 def own_url() -> str:
@@ -230,20 +223,6 @@ def meanwhile(parts: "queue.Queue[Part | None]", heartbeat: float | None, over: 
             return
         quiet_since = time.monotonic()
         yield part
-
-
-def browser_gone(client: socket.socket | None) -> Callable[[], bool]:
-    """A check that the browser has hung up: its side of the connection is readable and at its end
-    (a request sent after this one, which HTTP/1.1 allows, is data, so the browser is still there)."""
-    def gone() -> bool:
-        if client is None:
-            return False
-        try:
-            readable, _, _ = select.select([client], [], [], 0)
-            return bool(readable) and client.recv(1, socket.MSG_PEEK) == b""
-        except (OSError, ValueError):
-            return True
-    return gone
 
 
 

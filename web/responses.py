@@ -6,11 +6,14 @@ owns its connection: every endpoint that streams (now /stream and /api/chat, nex
 formats and the relay) gets the same limits and the same cleanup by calling event_stream().
 """
 
+import itertools
 import math
 import resource
+import select
+import socket
 import threading
 import weakref
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
@@ -69,8 +72,10 @@ class CountedBody:
 
     `flask run` skips close() when the client resets the connection just as the response ends:
     Werkzeug reads what is left of the request first, and that read raises (serving.py,
-    execute()). So the count also goes down when the body is garbage-collected: a finalizer
-    runs exactly once, whichever comes first.
+    execute()); and a client that sent a stray byte more and keeps the connection open holds
+    that read as long as it likes. So the count goes down as soon as the last frame has been
+    handed over, too, and when the body is garbage-collected: a finalizer runs exactly once,
+    whichever comes first.
     """
 
     def __init__(self, frames: Generator[bytes, None, None], counter: OpenStreams) -> None:
@@ -79,7 +84,12 @@ class CountedBody:
         self.release = weakref.finalize(self, counter.add, -1)
 
     def __iter__(self) -> Iterator[bytes]:
-        return self.frames
+        return itertools.chain(self.frames, self.ended())  # chain: no Python runs per event
+
+    def ended(self) -> Iterator[bytes]:
+        """Count the stream out once its last frame is sent, whatever the server does next."""
+        self.release()
+        yield from ()
 
     def close(self) -> None:
         self.frames.close()
@@ -160,19 +170,39 @@ def respond(frames: Generator[bytes, None, None], options: StreamOptions, counte
     return Response(body, headers=SSE_HEADERS, direct_passthrough=True)
 
 
+def browser_socket() -> socket.socket | None:
+    """The connection this request arrived on, from gunicorn or the development server."""
+    client = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    return client if isinstance(client, socket.socket) else None
+
+
+def browser_gone(client: socket.socket | None) -> Callable[[], bool]:
+    """A check that the browser has hung up: its side of the connection is readable and at its end
+    (a request sent after this one, which HTTP/1.1 allows, is data, so the browser is still there)."""
+    def gone() -> bool:
+        if client is None:
+            return False
+        try:
+            readable, _, _ = select.select([client], [], [], 0)
+            return bool(readable) and client.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+    return gone
+
+
 def answer_whole(answer: Reply, options: StreamOptions) -> dict[str, object]:
     """The "why stream?" comparison: the same reply, but nothing until all of it is ready.
 
-    It holds a connection as long as a stream does, so it counts as one. On shutdown it answers
-    at once: the reply is ready, only the wait is cut short.
+    It holds a connection as long as a stream does, so it counts as one, until its client leaves
+    (it looks every tick). On shutdown it answers at once: the reply is ready, only the wait is cut short.
     """
     check_duration(answer, options)
     check_fault(options)
-    stopping = current_app.extensions["streamlab.stopping"].is_set
+    stopping, gone = current_app.extensions["streamlab.stopping"].is_set, browser_gone(browser_socket())
     counter = admit()
     counter.add(1)
     try:
-        wait(duration(answer, options), current_app.config["STREAM_CLOCK"], stopping)
+        wait(duration(answer, options), current_app.config["STREAM_CLOCK"], lambda: stopping() or gone())
     finally:
         counter.add(-1)
     return {"model": options.model, "content": answer.text, "usage": answer.usage}

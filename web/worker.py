@@ -19,6 +19,8 @@ from gevent import socket
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.ggevent import GeventWorker
 
+from web.pages import SECURITY_HEADERS
+
 # gunicorn's refusals answered in JSON: status line, field, and the message (from gunicorn's settings).
 TOO_BIG: dict[type[Exception], tuple[str, str, str]] = {
     LimitRequestLine: ("414 URI Too Long", "url", "the request line is over {cfg.limit_request_line:,} bytes once "
@@ -51,8 +53,9 @@ class StreamWorker(GeventWorker):  # type: ignore[misc]  # gunicorn is untyped
         status, field, message = TOO_BIG[type(exc)]
         self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
         body = json.dumps({"error": {"message": message.format(cfg=self.cfg), "field": field}}).encode()
-        head = (f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n")
+        headers = {"Connection": "close", "Content-Type": "application/json", "Content-Length": len(body),
+                   **SECURITY_HEADERS}
+        head = f"HTTP/1.1 {status}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
         try:
             client.sendall(head.encode() + body)
         except OSError:
