@@ -3,6 +3,7 @@
 Run it with `flask run` (one student) or `gunicorn` (a classroom; see gunicorn.conf.py).
 """
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -47,7 +48,7 @@ def check_config(config: Mapping[str, object]) -> None:
     """Raise ConfigError naming the first setting that is not a number in its range."""
     for name, least in NUMBERS.items():
         value = config[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= least:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not least <= value < math.inf:
             raise ConfigError(f"FLASK_{name} must be a number of at least {least:g}, "
                               f"written without separators (got {value!r})")
     url = config["UPSTREAM_URL"]

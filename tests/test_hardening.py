@@ -8,6 +8,7 @@ server still serves afterwards. Thresholds are loose (hundreds of ms): the machi
 
 import contextlib
 import json
+import math
 import signal
 import socket
 import struct
@@ -21,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app import create_app
+from app import ConfigError, create_app
 from bench.run import tree
 from streamlab.streams import FakeClock
 from tests.servers import ROOT, Server, open_raw_stream, start_server
@@ -260,10 +261,10 @@ def test_a_blocking_reply_is_counted_while_it_waits(server: Server) -> None:
         assert server.wait_for_open_streams(3) == 3
         assert [r.result().json()["content"] for r in replies] == ["abcdefghij"] * 3
     assert server.open_streams() == 0
-    body = json.dumps({"message": "x" * 20, "model": "echo", "delay": 1000, "stream": False}).encode()
+    long_wait = json.dumps({"message": "x" * 20, "model": "echo", "delay": 1000, "stream": False}).encode()
     with server.connect() as sock:  # a 20 s wait, and its client leaves after a moment
         sock.sendall(b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                     % (len(body), body))
+                     % (len(long_wait), long_wait))
         assert server.wait_for_open_streams(1) == 1
     assert server.wait_for_open_streams(0, seconds=5) == 0  # not 20 s later: nobody is waiting for it
 
@@ -290,6 +291,13 @@ def test_a_malformed_setting_refuses_to_start_naming_it(name: str, setting: str,
     with pytest.raises(RuntimeError, match=f"FLASK_{setting} must be a number of at least"):
         with start_server(name, settings={f"FLASK_{setting}": value}):
             pass
+
+
+@pytest.mark.parametrize("value", [math.inf, math.nan])
+def test_a_setting_must_be_a_finite_number(value: float) -> None:
+    """FLASK_MAX_BODY_SECONDS=Infinity started, then every body's deadline raised."""
+    with pytest.raises(ConfigError, match="FLASK_MAX_BODY_SECONDS must be a number of at least"):
+        create_app({"MAX_BODY_SECONDS": value})
 
 
 def test_settings_written_as_plain_numbers_are_taken() -> None:
