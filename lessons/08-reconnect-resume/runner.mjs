@@ -1,7 +1,7 @@
 // Lesson 08's runner, run by its grader (test_08.py) in Node. It imports the graded resume.js by
 // path, runs resumeChat() on every case at once, and prints one JSON object.
 //
-//   node runner.mjs PATH/resume.js CASES URL    each case { name, body }: resumeChat(URL?case=NAME, body, onText)
+//   node runner.mjs PATH/resume.js CASES    each case { name, body, url }: resumeChat(url?case=NAME, body, onText)
 //
 // fetch is wrapped to log each request a case sends: when (ms since the case began), its
 // Last-Event-ID header (and lastEventId query), its body, the response's status, and when that
@@ -10,7 +10,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-const [path, cases, url] = process.argv.slice(2);
+const [path, cases] = process.argv.slice(2);
 const TIMEOUT = 4000; // ms for one resumeChat() to settle
 const MARKER = '@@lesson-08-runner@@ ';
 
@@ -49,7 +49,7 @@ function within(ms, promise) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function chat(resumeChat, { name, body }) {
+async function chat(resumeChat, { name, body, url }) {
   const log = { started: performance.now(), requests: [] };
   logs.set(name, log);
   const pieces = [];

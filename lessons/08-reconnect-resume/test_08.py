@@ -1,13 +1,24 @@
 """Lesson 08's grader: your resume.js, run in Node by runner.mjs against a real StreamLab server.
 
-Every case POSTs Chinese and emoji to `flask run`, most with `drop_after` (the server ends the
-response after N chunks, without `data: [DONE]`, as a dropped connection would) and `retry`.
+Every case POSTs Chinese and emoji to `gunicorn`, most with `drop_after` (the server ends the
+response after N chunks, without `data: [DONE]`) and `retry`. That end is a clean one, so
+reader.read() says done. A network that fails is not so polite: the "reset" case goes through a
+proxy that resets its first connection in the middle of the reply, and reader.read() rejects.
+(That needs a server that keeps connections open, as gunicorn does: on a response with
+`Connection: close`, which `flask run` sends, Node's fetch takes a cut body for a whole one.)
 The runner logs each request resumeChat() sends: its Last-Event-ID, its body, when it went out
 and when the response before it ended. The text expected is what StreamLab's strict parser reads
 from the same request without the cuts: nothing lost, nothing repeated.
 """
 
+import contextlib
 import json
+import select
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +32,8 @@ RUNNER = Path(__file__).with_name("runner.mjs")
 MARKER = "@@lesson-08-runner@@ "
 HELLO = "Hello, 你好，世界 🙂 again!"
 RETRY = 200  # ms, the wait task 2 measures
+RESET = "reset"  # the case whose first connection the network cuts
+CUT_AFTER = 150  # bytes of that response's body that arrive before the reset: a few events, and half of one
 
 # Each case needs at most two reconnects: a client still waiting its own default (DEFAULT_RETRY,
 # 1000 ms) instead of the server's retry: fails task 2, and still settles in time for the others.
@@ -32,6 +45,7 @@ CASES: dict[str, dict[str, Any]] = {
     "end=close": {"message": HELLO, "drop_after": 11, "retry": 50, "end": "close"},
     "refused": {"message": "Hi", "model": "gpt-4o"},
     "ids off": {"message": HELLO, "drop_after": 3, "retry": 50, "ids": "off"},
+    RESET: {"message": HELLO, "retry": 50},
 }
 
 
@@ -47,6 +61,64 @@ def call_of(name: str) -> str:
     return f"resumeChat(url, {shown(body_of(name))}, onText)"
 
 
+def relay(client: socket.socket, upstream: socket.socket, cut: bool) -> None:
+    """Pass bytes both ways until a side closes. With cut, the response is held back until CUT_AFTER
+    bytes of its body have come; exactly those are passed on, then the connection is reset."""
+    held = b""  # the response so far, when it is to be cut
+    with client, upstream:
+        while True:
+            ready, _, _ = select.select([client, upstream], [], [])
+            if client in ready:
+                data = client.recv(65536)
+                if not data:
+                    return
+                upstream.sendall(data)
+            if upstream in ready:
+                data = upstream.recv(65536)
+                if not data:
+                    client.sendall(held)  # a response too short to cut: passed on whole
+                    return
+                if not cut:
+                    client.sendall(data)
+                    continue
+                held += data
+                body = held.find(b"\r\n\r\n") + 4  # the body starts after the headers' blank line
+                if body >= 4 and len(held) >= body + CUT_AFTER:
+                    client.sendall(held[:body + CUT_AFTER])
+                    time.sleep(0.2)  # the bytes arrive, then the network dies
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+                    return
+
+
+@contextlib.contextmanager
+def network_that_fails_once(server: Server) -> Iterator[str]:
+    """A proxy in front of server, like Wi-Fi that drops once: the first connection through it is reset
+    in the middle of the reply, the later ones pass whole. Yields its URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)  # so that accept() returns now and then, to see the block has ended
+    done = threading.Event()
+
+    def accept() -> None:
+        first = True
+        while not done.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            upstream = socket.create_connection(("127.0.0.1", server.port))
+            threading.Thread(target=relay, args=(client, upstream, first), daemon=True).start()
+            first = False
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        done.set()
+        thread.join(5)
+        listener.close()
+
+
 _runs: dict[tuple[str, str], dict[str, Any]] = {}
 
 
@@ -55,8 +127,10 @@ def results(target: Path, server: Server) -> dict[str, Any]:
     key = (str(target), server.url)
     if key not in _runs:
         graded = target / "resume.js"
-        cases = [{"name": name, "body": body_of(name)} for name in CASES]
-        done = node(RUNNER, str(graded), json.dumps(cases), f"{server.url}/api/chat", timeout=30)
+        with network_that_fails_once(server) as proxy:
+            cases = [{"name": name, "body": body_of(name), "url": f"{proxy if name == RESET else server.url}/api/chat"}
+                     for name in CASES]
+            done = node(RUNNER, str(graded), json.dumps(cases), timeout=30)
         if MARKER not in done.stdout:
             fail(f"{graded} could not be run in Node:\n{done.stderr.strip()}", f"{graded} 无法在 Node 里运行：\n{done.stderr.strip()}")
         _runs[key] = json.loads(done.stdout.rpartition(MARKER)[2])
@@ -108,7 +182,7 @@ def check_reply(name: str, result: dict[str, Any], server: Server) -> None:
     """The case resolved with the whole reply, each piece once, each reconnect resuming at the last id."""
     body, call, pieces = body_of(name), call_of(name), whole_reply(name, server)
     text, requests, got = "".join(pieces), result["requests"], result["pieces"]
-    drop = body["drop_after"]
+    drop = body.get("drop_after")  # None: the network cuts the connection instead (RESET)
     if result["outcome"] in ("threw", "not-a-promise"):
         fail(f"{call} must return a Promise (write it as an async function)", f"{call} 要返回一个 Promise（把它写成 async 函数）")
     if not requests:
@@ -121,6 +195,14 @@ def check_reply(name: str, result: dict[str, Any], server: Server) -> None:
              f"{call}：第 {missing[0]} 个请求重连时没有带 Last-Event-ID 请求头，服务器只好从头再发，文字重复了。"
              f"把手里最后一块的 id 发回去：headers['Last-Event-ID'] = lastEventId"
              f"\n    请求：{listed(requests)}\n    期望的文字：{text!r}\n    onText 收到的：{clip(got)}")
+    if result["outcome"] == "rejected" and len(requests) == 1 and drop is None:
+        fail(f"{call} rejected with {result['error']!r} after the first response. The network cut that connection in the "
+             f"middle of the reply (a reset after {CUT_AFTER} bytes of the body, as when Wi-Fi drops), and a real drop "
+             "does not end with done: reader.read() throws. Put a try/catch around reader.read(), and resume just as "
+             f"after a response that ended early\n    onText received: {got!r}",
+             f"{call} 在第一个响应之后就 reject 了：{result['error']!r}。网络在回复中途切断了那个连接（响应体发了 {CUT_AFTER} "
+             "字节后被重置，就像 Wi-Fi 突然断了）。真正的断线不会以 done 结束：reader.read() 会抛出错误。用 try/catch "
+             f"包住 reader.read()，然后和响应提前结束时一样续传\n    onText 收到的：{got!r}")
     if result["outcome"] == "rejected" and len(requests) == 1:
         fail(f"{call} rejected with {result['error']!r} after the first response. The server ended that response after "
              f"{drop} chunks, without data: [DONE] (drop_after={drop}): that is a dropped connection, so resume it. Send "
@@ -148,11 +230,12 @@ def check_reply(name: str, result: dict[str, Any], server: Server) -> None:
              f"continues after the id\n    expected: {shown(body)} each time\n    received: {sent!r}",
              f"{call}：每个请求都要带同样的 JSON 请求体：服务器靠它重新算出回复，再从那个 id 之后接着发"
              f"\n    期望：每次都是 {shown(body)}\n    实际：{sent!r}")
-    stops = [str(at) for at in range(drop, len(pieces), drop)]  # the server cuts after every `drop` chunks, but not at the end
-    if body.get("end") == "close":
-        stops.append(str(len(pieces)))  # closing is the end: the client cannot tell, resumes, and gets 204
-    same([resumed_from(request) for request in requests[1:]], stops, f"{call}: the Last-Event-ID of each reconnect (the id of the last chunk received)",
-         f"{call}：每次重连的 Last-Event-ID（收到的最后一块的 id）")
+    if drop is not None:
+        stops = [str(at) for at in range(drop, len(pieces), drop)]  # the server cuts after every `drop` chunks, but not at the end
+        if body.get("end") == "close":
+            stops.append(str(len(pieces)))  # closing is the end: the client cannot tell, resumes, and gets 204
+        same([resumed_from(request) for request in requests[1:]], stops, f"{call}: the Last-Event-ID of each reconnect (the id of the last chunk received)",
+             f"{call}：每次重连的 Last-Event-ID（收到的最后一块的 id）")
     same(got, pieces, f"what onText received from {call}: each piece once, in order", f"{call} 的 onText 收到的内容：每一段一次，按顺序")
     if result["outcome"] == "rejected":
         fail(f"{call} rejected with {result['error']!r}: resolve with the whole reply", f"{call} reject 了：{result['error']!r}：要 resolve 整个回复")
@@ -160,15 +243,15 @@ def check_reply(name: str, result: dict[str, Any], server: Server) -> None:
 
 
 @pytest.mark.task(1)
-@pytest.mark.parametrize("name", ["cut every 8", "words, crlf"])
-def test_resume_with_last_event_id(target: Path, flask_server: Server, name: str) -> None:
-    check_reply(name, results(target, flask_server)[name], flask_server)
+@pytest.mark.parametrize("name", ["cut every 8", "words, crlf", RESET])
+def test_resume_with_last_event_id(target: Path, gunicorn_server: Server, name: str) -> None:
+    check_reply(name, results(target, gunicorn_server)[name], gunicorn_server)
 
 
 @pytest.mark.task(2)
-def test_wait_as_long_as_retry_says(target: Path, flask_server: Server) -> None:
-    result, call = results(target, flask_server)["retry"], call_of("retry")
-    check_reply("retry", result, flask_server)
+def test_wait_as_long_as_retry_says(target: Path, gunicorn_server: Server) -> None:
+    result, call = results(target, gunicorn_server)["retry"], call_of("retry")
+    check_reply("retry", result, gunicorn_server)
     requests = result["requests"]
     for number, (before, after) in enumerate(zip(requests, requests[1:], strict=False), 2):
         ended = before["endedAt"] if before["endedAt"] is not None else before["at"]
@@ -188,14 +271,14 @@ def test_wait_as_long_as_retry_says(target: Path, flask_server: Server) -> None:
 
 
 @pytest.mark.task(3)
-def test_204_means_done_and_4xx_is_an_error(target: Path, flask_server: Server) -> None:
-    found = results(target, flask_server)
-    check_reply("end=close", found["end=close"], flask_server)
+def test_204_means_done_and_4xx_is_an_error(target: Path, gunicorn_server: Server) -> None:
+    found = results(target, gunicorn_server)
+    check_reply("end=close", found["end=close"], gunicorn_server)
     same([request["status"] for request in found["end=close"]["requests"]][-1], 204,
          f"the status of the last request {call_of('end=close')} sent", f"{call_of('end=close')} 最后一个请求的状态码")
 
     result, call = found["refused"], call_of("refused")
-    refusal = httpx.post(f"{flask_server.url}/api/chat", json=body_of("refused"))
+    refusal = httpx.post(f"{gunicorn_server.url}/api/chat", json=body_of("refused"))
     message = refusal.json()["error"]["message"]
     received = result.get("error") if result["outcome"] == "rejected" else f"{result['outcome']}: {result.get('text', '')!r}"
     if result["outcome"] != "rejected" or message not in str(result.get("error")):
@@ -212,9 +295,9 @@ def test_204_means_done_and_4xx_is_an_error(target: Path, flask_server: Server) 
 
 
 @pytest.mark.task(4)
-def test_no_id_no_resume(target: Path, flask_server: Server) -> None:
-    result, call = results(target, flask_server)["ids off"], call_of("ids off")
-    requests, got, first = result["requests"], result["pieces"], whole_reply("ids off", flask_server)[:3]
+def test_no_id_no_resume(target: Path, gunicorn_server: Server) -> None:
+    result, call = results(target, gunicorn_server)["ids off"], call_of("ids off")
+    requests, got, first = result["requests"], result["pieces"], whole_reply("ids off", gunicorn_server)[:3]
     if len(requests) > 1:
         fail(f"{call}: the stream had no ids, so the reconnect could not say where to continue: the server started the "
              f"reply over, and the text repeated. When a cut response brought no new id, throw an Error instead of "

@@ -13,6 +13,7 @@ export async function resumeChat(url, body, onText = () => {}) {
   let reply = '';
   // TODO task 1: loop: when the response ends without [DONE], send the same request again, with
   //   the header Last-Event-ID set to parser.lastEventId. Keep the reply you already have.
+  //   A connection the network cuts makes reader.read() throw instead: resume after that too.
   // TODO task 2: before each reconnect, await sleep(retry): parser.retry when the server sent
   //   one, DEFAULT_RETRY until then.
   const headers = { 'Content-Type': 'application/json' };
