@@ -11,6 +11,7 @@
 Nothing here runs a grader or a server: web/course.py does, for `flask lesson` and the pages.
 """
 
+import locale
 import os
 import re
 import tomllib
@@ -55,9 +56,12 @@ class Lesson:
 
 
 def student_language(chosen: str | None = None) -> str:
-    """zh or en: chosen (--lang) first, then STREAMLAB_LANG, then the locale (LANG=zh_CN.UTF-8 is Chinese)."""
-    value = chosen or os.environ.get("STREAMLAB_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
-    return "zh" if value.lower().startswith("zh") else "en"
+    """zh or en: chosen (--lang) first, then STREAMLAB_LANG, then the locale's variables in the order
+    POSIX reads them (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 is Chinese), then the system's locale
+    (Windows sets none of them; its locale is named like "Chinese (Simplified)_China")."""
+    value = (chosen or os.environ.get("STREAMLAB_LANG") or os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES")
+             or os.environ.get("LANG") or locale.getlocale()[0] or "")
+    return "zh" if value.lower().startswith(("zh", "chinese")) else "en"
 
 
 def read_lesson(path: Path) -> Lesson:
