@@ -8,7 +8,8 @@ Each test grades one task of its lesson (@pytest.mark.task(N)) and reads the gra
 through the `target` fixture, so a student's exercise/ and the teacher's solution/ pass the
 same tests. A test's setup, and then its call, each have LIMIT seconds (a grader of quick code
 says less with @pytest.mark.time_limit(N)): a loop that never ends fails its task instead of
-hanging the check.
+hanging the check. A task that needs a program the machine lacks (Chromium, Node.js) is skipped:
+not checked, and said once (in the course's own tests it still counts as not passed).
 """
 
 import contextlib
@@ -19,8 +20,10 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Playwright
 
 from streamlab.course import student_language
+from tests.browser import CHROMIUM, FLAGS
 
 pytest_plugins = ["tests.fixtures", "tests.browser"]
 LIMIT = 60  # seconds: every grader's test takes a few at most, servers started and browser launched
@@ -43,6 +46,28 @@ def target(request: pytest.FixtureRequest) -> Path:
     if not folder.is_dir():
         pytest.fail(f"no folder {folder}", pytrace=False)
     return folder
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """tests.browser's Chromium; when there is none, the tasks that need it are skipped, with one message."""
+    if not Path(CHROMIUM).exists():
+        message = {
+            "en": f"Not checked: these tasks run your code in Chromium, and there is none at {CHROMIUM}.\n"
+                  "Install it (Debian, Ubuntu: sudo apt-get install chromium), or set STREAMLAB_CHROMIUM to Chrome or Edge:\n"
+                  "  Windows: C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\n"
+                  "           C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\n"
+                  "  macOS:   /Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+            "zh": f"未检查：这些任务要在 Chromium 里运行你的代码，可是 {CHROMIUM} 没有 Chromium。\n"
+                  "请安装它（Debian、Ubuntu：sudo apt-get install chromium），或者把 STREAMLAB_CHROMIUM 设为 Chrome 或 Edge：\n"
+                  "  Windows：C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\n"
+                  "           C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\n"
+                  "  macOS：  /Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+        }
+        pytest.skip(message[student_language()])
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    yield browser
+    browser.close()
 
 
 @contextlib.contextmanager
@@ -92,11 +117,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
     path = item.config.getoption("--report")
     marker = item.get_closest_marker("task")
-    if not path or marker is None or not (report.when == "call" or report.failed):
+    if not path or marker is None or not (report.when == "call" or report.failed or report.skipped):
         return
     message = ""
     if call.excinfo is not None:
         error = call.excinfo.value
-        message = str(error) if isinstance(error, (AssertionError, pytest.fail.Exception)) else f"{type(error).__name__}: {error}"
+        plain = isinstance(error, (AssertionError, pytest.fail.Exception, pytest.skip.Exception))
+        message = str(error) if plain else f"{type(error).__name__}: {error}"
+    entry = {"task": marker.args[0], "passed": report.passed, "message": message, "skipped": report.skipped}
     with open(path, "a", encoding="utf-8") as file:
-        file.write(json.dumps({"task": marker.args[0], "passed": report.passed, "message": message}, ensure_ascii=False) + "\n")
+        file.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -131,8 +131,8 @@ def test_every_snippet_runs_and_prints_what_the_readme_shows(
         assert result.stdout in (expected, expected.removesuffix("\n"))
 
 
-def flask_lesson(*args: str, lessons: Path = LESSONS, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "STREAMLAB_LESSONS": str(lessons), "PYTHONPATH": str(ROOT), "FLASK_APP": str(ROOT / "app.py")}
+def flask_lesson(*args: str, lessons: Path = LESSONS, cwd: Path = ROOT, settings: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "STREAMLAB_LESSONS": str(lessons), "PYTHONPATH": str(ROOT), "FLASK_APP": str(ROOT / "app.py"), **(settings or {})}
     return subprocess.run([sys.executable, "-m", "flask", "lesson", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -159,6 +159,14 @@ def test_lesson_check_says_which_lesson_is_unknown() -> None:
     result = flask_lesson("check", "99")
     assert result.returncode == 1 and "no lesson 99" in result.stderr
     assert "没有第 99 课" in flask_lesson("check", "99", "--lang", "zh").stderr
+
+
+def test_a_missing_browser_is_said_once_in_the_students_language_without_a_hint() -> None:
+    result = flask_lesson("check", "04", "--lang", "zh", settings={"STREAMLAB_CHROMIUM": "/nonexistent"})
+    assert result.returncode == 1
+    assert result.stdout.count("/nonexistent") == 1 and "未检查" in result.stdout and "Not checked" not in result.stdout
+    assert "STREAMLAB_CHROMIUM" in result.stdout and "msedge.exe" in result.stdout  # Windows and macOS have Chrome or Edge
+    assert "提示" not in result.stdout  # no hint about code that never ran
 
 
 def test_a_check_that_never_ends_is_stopped_and_says_which_lesson(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,6 +65,7 @@ class Outcome:
     task: int
     passed: bool
     message: str
+    skipped: bool = False  # not checked: the machine lacks a program the task needs (a browser, Node.js)
 
 
 def grade(lesson: Lesson, target: str, language: str) -> tuple[list[Outcome], str]:
@@ -107,13 +108,16 @@ def check_lesson(lesson: Lesson, target: str, language: str) -> bool:
         click.echo(f"  {mark} {task.number}. {task.title[language]}")
         if outcome is None:
             click.echo(f"      {words['not-run']}")
-        elif not outcome.passed:
+        elif not outcome.passed and not outcome.skipped:
             for line in outcome.message.splitlines():
                 click.echo(f"      {line}")
             if not hinted:
                 hinted = True
                 for hint in task.hints[language][:1]:
                     click.echo(f"      {words['hint']}{hint}")
+    # What a skipped task lacks is the same for all of them (and no hint helps): said once.
+    for line in next((outcome.message for outcome in outcomes if outcome.skipped), "").splitlines():
+        click.echo(f"  {line}")
     passed = sum(1 for outcome in outcomes if outcome.passed)
     if not outcomes:
         click.echo(f"  {words['grader-error']}\n{output.strip()}", err=True)
