@@ -161,8 +161,22 @@ def test_lesson_check_says_which_lesson_is_unknown() -> None:
     assert "没有第 99 课" in flask_lesson("check", "99", "--lang", "zh").stderr
 
 
-def test_a_missing_browser_is_said_once_in_the_students_language_without_a_hint() -> None:
-    result = flask_lesson("check", "04", "--lang", "zh", settings={"STREAMLAB_CHROMIUM": "/nonexistent"})
+def test_each_check_that_fails_on_the_same_task_shows_one_more_hint(tmp_path: Path) -> None:
+    """Lesson 03's starter fails task 1, whose two hints come one check at a time (counted in the user's cache)."""
+    hints = [f"Hint {number}/2: {hint}" for number, hint in enumerate(COURSE[2].tasks[0].hints["en"], start=1)]
+    first, second = (flask_lesson("check", "03", settings={"XDG_CACHE_HOME": str(tmp_path)}).stdout for _ in range(2))
+    assert hints[0] in first and hints[1] not in first
+    assert hints[0] in second and hints[1] in second
+
+
+def test_the_hints_start_again_on_another_task_and_after_a_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks, "HINTS_SEEN", tmp_path / "hints.json")
+    failing = [1, 1, 1, 2, 2, None, 2]  # the first task each check failed on; None: it passed
+    assert [checks.checks_in_a_row(COURSE[2], task) for task in failing] == [1, 2, 3, 1, 2, 1, 1]
+
+
+def test_a_missing_browser_is_said_once_in_the_students_language_without_a_hint(tmp_path: Path) -> None:
+    result = flask_lesson("check", "04", "--lang", "zh", settings={"STREAMLAB_CHROMIUM": "/nonexistent", "XDG_CACHE_HOME": str(tmp_path)})
     assert result.returncode == 1
     assert result.stdout.count("/nonexistent") == 1 and "未检查" in result.stdout and "Not checked" not in result.stdout
     assert "STREAMLAB_CHROMIUM" in result.stdout and "msedge.exe" in result.stdout  # Windows and macOS have Chrome or Edge

@@ -2,10 +2,12 @@
 
 A check runs the lesson's grader (pytest, on the lesson's test file) against exercise/ (or
 solution/), reads its per-task report, and prints one line per task: ✓ or ✗, what was expected
-and what was received, the hint for the first task that fails, and after a full pass where the
-reference solution is.
+and what was received, hints for the first task that fails, and after a full pass where the
+reference solution is. A task has one to three hints: its first check shows the first, and each
+check after it that fails on the same task shows one more (remembered in HINTS_SEEN).
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -21,11 +23,14 @@ from flask import Flask
 from streamlab.course import LESSONS, Lesson, all_lessons, find_lesson, student_language
 
 ROOT = Path(__file__).resolve().parent.parent  # the project: the graders run from here
+# Per lesson folder, the task its last check stopped at and how many checks in a row did: the user's cache.
+HINTS_SEEN = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "streamlab" / "hints.json"
 CHECK_SECONDS = 300  # a whole check; each test has its own, shorter limit in lessons/conftest.py (not on Windows)
 WORDS = {
     "en": {
         "heading": "{title} (grading {target}/)",
         "hint": "Hint: ",
+        "hint-n": "Hint {n}/{total}: ",
         "passed": "All {n} tasks pass.",
         "compare": "Compare yours with the reference: {path}",
         "failed": "{n} of {total} tasks pass.",
@@ -42,6 +47,7 @@ WORDS = {
     "zh": {
         "heading": "{title}（检查 {target}/）",
         "hint": "提示：",
+        "hint-n": "提示 {n}/{total}：",
         "passed": "{n} 个任务全部通过。",
         "compare": "和参考答案对照一下：{path}",
         "failed": "{total} 个任务通过了 {n} 个。",
@@ -95,13 +101,35 @@ def title(lesson: Lesson, language: str) -> str:
     return f"{number} · {lesson.title[language]}"
 
 
+def checks_in_a_row(lesson: Lesson, failing: int | None) -> int:
+    """Count the checks in a row of lesson's exercise that stopped at task `failing` (None: none failed)."""
+    try:
+        seen = json.loads(HINTS_SEEN.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # no file yet, or not one this wrote
+        seen = {}
+    if not isinstance(seen, dict):
+        seen = {}
+    before = seen.pop(str(lesson.path), {})
+    count = before.get("count", 0) + 1 if before.get("task") == failing else 1
+    if failing is None and not before:
+        return count  # nothing to remember, nothing to forget
+    if failing is not None:
+        seen[str(lesson.path)] = {"task": failing, "count": count}
+    with contextlib.suppress(OSError):  # nowhere to write: every check shows the first hint
+        HINTS_SEEN.parent.mkdir(parents=True, exist_ok=True)
+        HINTS_SEEN.write_text(json.dumps(seen, ensure_ascii=False, indent=1), encoding="utf-8")
+    return count
+
+
 def check_lesson(lesson: Lesson, target: str, language: str) -> bool:
-    """Print one line per task, the first failing task's hint, and say whether every task passed."""
+    """Print one line per task, hints for the first failing task, and say whether every task passed."""
     words = WORDS[language]
     click.echo(words["heading"].format(title=title(lesson, language), target=target))
     outcomes, output = grade(lesson, target, language)
     by_task = {outcome.task: outcome for outcome in outcomes}
-    hinted = False
+    failing = next((outcome.task for outcome in outcomes if not outcome.passed and not outcome.skipped), None)
+    # The student's exercise gets one more hint each time it fails on the same task; solution/ just the first.
+    shown = checks_in_a_row(lesson, failing) if target == "exercise" and outcomes else 1
     for task in lesson.tasks:
         outcome = by_task.get(task.number)
         mark = "✓" if outcome and outcome.passed else "✗"
@@ -111,10 +139,11 @@ def check_lesson(lesson: Lesson, target: str, language: str) -> bool:
         elif not outcome.passed and not outcome.skipped:
             for line in outcome.message.splitlines():
                 click.echo(f"      {line}")
-            if not hinted:
-                hinted = True
-                for hint in task.hints[language][:1]:
-                    click.echo(f"      {words['hint']}{hint}")
+        if task.number == failing:
+            hints = task.hints[language]
+            for number, hint in enumerate(hints[:shown], start=1):
+                label = words["hint"] if len(hints) == 1 else words["hint-n"].format(n=number, total=len(hints))
+                click.echo(f"      {label}{hint}")
     # What a skipped task lacks is the same for all of them (and no hint helps): said once.
     for line in next((outcome.message for outcome in outcomes if outcome.skipped), "").splitlines():
         click.echo(f"  {line}")
