@@ -50,7 +50,7 @@ WORDS = {
         "hint-n": "提示 {n}/{total}：",
         "passed": "{n} 个任务全部通过。",
         "compare": "和参考答案对照一下：{path}",
-        "failed": "{total} 个任务通过了 {n} 个。",
+        "failed": "共 {total} 个任务，通过 {n} 个。",
         "not-run": "未检查：前面的错误让检查停下了",
         "unknown": "没有第 {key} 课；`flask lesson list` 会列出所有课程",
         "reset": "{path} 已恢复成初始文件",

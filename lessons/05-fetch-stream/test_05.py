@@ -78,7 +78,7 @@ WHOLE = [
     ("no data", b"event: end\n\ndata: a\n\ndata: b\n", events(("message", "a")),
      "an event without a data: line is not dispatched, nor one whose blank line has not arrived",
      "没有 data: 行的事件不会派发，还没等到空行的事件也不会"),
-    ("unicode", "data: 你好 🙂\n\n".encode(), events(("message", "你好 🙂")), "Chinese and emoji", "中文和表情"),
+    ("unicode", "data: 你好 🙂\n\n".encode(), events(("message", "你好 🙂")), "Chinese and emoji", "中文和 emoji"),
     ("crlf", stream("Hi", "a\nb", newline="\r\n"), expected_events(stream("Hi", "a\nb")),
      "lines ended with CRLF (newline=crlf)", "以 CRLF 结尾的行（newline=crlf）"),
     ("cr", stream("Hi", "a\nb", newline="\r"), expected_events(stream("Hi", "a\nb")),
