@@ -26,14 +26,15 @@ class Conversation:
     history: tuple[Turn, ...] = ()
 
 
-def check_text(field: str, value: object, allow_empty: bool = False) -> str:
-    """Return value if it is a string the server can stream, else raise InputError."""
+def check_text(field: str, value: object, allow_empty: bool = False, limit: int | None = MAX_PROMPT) -> str:
+    """Return value if it is a string the server can stream, else raise InputError. With limit
+    None only the body's size bounds it (a real API's system prompt or history may be long)."""
     if not isinstance(value, str):
         raise InputError(field, f"{field} must be a string")
     if not value and not allow_empty:
         raise InputError(field, f"{field} must not be empty")
-    if len(value) > MAX_PROMPT:
-        raise InputError(field, f"{field} is {len(value)} characters; the limit is {MAX_PROMPT}")
+    if limit is not None and len(value) > limit:
+        raise InputError(field, f"{field} is {len(value)} characters; the limit is {limit}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate such as "\ud800" is valid JSON, not UTF-8

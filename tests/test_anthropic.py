@@ -58,6 +58,26 @@ def test_a_whole_message_with_a_system_prompt_and_any_model(server: Server) -> N
     assert message.content[0].type == "text" and "fetch" in message.content[0].text  # answered by the tutor
 
 
+def test_tools_thinking_images_and_a_prefill_are_read_not_refused(server: Server) -> None:
+    """An agent's conversation as the SDK sends it: a long system prompt in blocks, an image, a
+    thinking block and a tool call, the tool's result beside the user's question, and the start of
+    the answer (a prefill). The echo answers the user's last words."""
+    system = [{"type": "text", "text": "You are a careful assistant. " * 200}]
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "What is this?"},
+                                     {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "Let me look.", "signature": "sig"},
+                                          {"type": "tool_use", "id": "toolu_1", "name": "look", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "a cat"},
+                                     {"type": "text", "text": "In one word?"}]},
+        {"role": "assistant", "content": "Sure:"},
+    ]
+    message = sdk(server).messages.create(model="echo", max_tokens=50, system=system, messages=messages,  # type: ignore[arg-type]
+                                          extra_body={"delay": 0})
+    assert message.content[0].type == "text" and message.content[0].text == "In one word?"
+    assert message.usage.input_tokens > 5000  # the system prompt and the whole conversation were read
+
+
 @pytest.mark.parametrize("credentials", [{"api_key": "sk-ant-anything"}, {"api_key": None, "auth_token": "a bearer token"}])
 def test_an_api_key_or_a_bearer_token_and_no_version_header(server: Server, credentials: dict[str, object]) -> None:
     message = sdk(server, **credentials).messages.create(

@@ -2,6 +2,7 @@
 and flask run): streaming, usage, the whole reply, models, and errors the SDK raises."""
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import openai
@@ -43,6 +44,40 @@ def test_history_and_any_model_name(server: Server) -> None:
     assert whole.model == "gpt-4o" and whole.object == "chat.completion"
     assert "fetch" in (whole.choices[0].message.content or "")  # answered by the tutor
     assert whole.usage is not None and whole.usage.prompt_tokens > len("How does fetch stream?")  # the history counted
+
+
+LONG_SYSTEM = "You are a careful assistant. " * 200  # 5,400 characters: a real app's system prompt
+
+
+def test_an_agents_conversation_is_read_not_refused(server: Server) -> None:
+    """A long system prompt, an image part, an assistant turn that only called a tool (content null),
+    and the tool's result, which is what the model reads last: the echo answers it."""
+    messages: Any = [  # as a real app builds them: more kinds of message than the SDK's types spell out
+        {"role": "system", "content": LONG_SYSTEM},
+        {"role": "user", "content": [{"type": "text", "text": "Weather where this is?"},
+                                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "Sunny, 21 °C"},
+    ]
+    stream = sdk(server).chat.completions.create(model="echo", messages=messages, stream=True, extra_body={"delay": 0})
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices) == "Sunny, 21 °C"
+    whole = httpx.post(f"{server.url}/v1/chat/completions",
+                       json={"model": "echo", "messages": messages, "stream": None, "delay": 0})  # null: not streamed
+    assert whole.json()["choices"][0]["message"]["content"] == "Sunny, 21 °C"
+    assert whole.json()["usage"]["prompt_tokens"] > len(LONG_SYSTEM)  # every text was read
+
+
+def test_responses_read_function_calls_and_images_too(server: Server) -> None:
+    items: Any = [
+        {"role": "user", "content": [{"type": "input_text", "text": "What is in it?"},
+                                     {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo="}]},
+        {"type": "function_call", "call_id": "call_1", "name": "look", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_1", "output": "a cat"},
+        {"role": "user", "content": "Thanks!"},
+    ]
+    response = sdk(server).responses.create(model="echo", instructions=LONG_SYSTEM, extra_body={"delay": 0}, input=items)
+    assert response.output_text == "Thanks!"
 
 
 def test_models_are_listed(server: Server) -> None:

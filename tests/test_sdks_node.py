@@ -102,6 +102,21 @@ def test_drop_after_is_a_broken_connection_not_a_whole_reply(
         assert responses["text"] == "ab" and isinstance(final, dict) and final["status"] == "in_progress"
 
 
+@pytest.mark.parametrize("sdk", OPENAI)
+def test_a_for_await_loop_over_create_streams_exactly_and_a_cut_is_only_seen_under_gunicorn(
+    server: Server, got: dict[str, dict[str, object]], sdk: str
+) -> None:
+    """The quickstart's loop over create({stream: true}). After a cut it raises under gunicorn (fetch's
+    own TypeError, which the SDK passes on unwrapped); under flask run (see above) the loop just ends
+    with half the reply, and only the missing finish_reason tells: the README says so."""
+    assert got[f"{sdk}:chat-create-stream"] == {"text": TRICKY, "final": "ended"}
+    cut = got[f"{sdk}:chat-create-drop_after"]
+    if server.name == "gunicorn":
+        check_raised(cut, "ab", "TypeError", None, "terminated")
+    else:
+        assert cut == {"text": "ab", "final": "ended"}
+
+
 def test_drop_after_makes_the_anthropic_helper_raise(server: Server, got: dict[str, dict[str, object]]) -> None:
     """The same cut (see above): "terminated" under gunicorn, a stream that ended too soon under flask run."""
     message = "terminated" if server.name == "gunicorn" else "stream ended without producing a Message"

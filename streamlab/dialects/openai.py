@@ -18,7 +18,9 @@ from streamlab.frames import cut_connection, to_json
 from streamlab.models import Reply
 from streamlab.sse import PING, data_frame
 
-ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+# A tool's result is what the model reads next, as it reads the user's words.
+ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "user",
+         "function": "user"}
 PART_TYPES = ("text",)
 DONE = data_frame("[DONE]")
 

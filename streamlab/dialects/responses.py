@@ -30,7 +30,7 @@ def parse_response_request(body: Mapping[str, object]) -> APIRequest:
         turns = turns_of(given, ROLES, PART_TYPES, field="input")
     instructions = body.get("instructions")
     if instructions is not None:
-        turns.insert(0, Turn("system", check_text("instructions", instructions, allow_empty=True)))
+        turns.insert(0, Turn("system", check_text("instructions", instructions, allow_empty=True, limit=None)))
     if body.get("previous_response_id") is not None:
         raise InputError("previous_response_id", "StreamLab stores no responses: send the whole conversation as input")
     return api_request(body, turns, field="input")

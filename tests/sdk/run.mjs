@@ -19,6 +19,12 @@ async function outcome(call) {
   return got;
 }
 
+// The quickstart's way: create({ stream: true }) and a for await loop over the chunks.
+async function iterate(got, stream) {
+  for await (const chunk of stream) got.text += chunk.choices[0]?.delta?.content ?? '';
+  return 'ended';
+}
+
 function openaiCases(SDK) {
   const sdk = (options = {}) => new SDK({ baseURL: `${base}/v1`, apiKey: 'any key works', maxRetries: 0, ...options });
   const chat = (got, options, client = sdk()) => {
@@ -54,6 +60,10 @@ function openaiCases(SDK) {
       const whole = await sdk().responses.create({ model: 'echo', input: TRICKY, delay: 0 });
       return { content: whole.output_text, status: whole.status };
     },
+    'chat-create-stream': async (got) => iterate(got, await sdk().chat.completions.create({
+      model: 'echo', messages: ask(TRICKY), stream: true, delay: 0 })),
+    'chat-create-drop_after': async (got) => iterate(got, await sdk().chat.completions.create({
+      model: 'echo', messages: ask('abcdef'), stream: true, delay: 0, drop_after: 2 })),
     'chat-error_at': (got) => chat(got, { error_at: 3 }),
     'chat-drop_after': (got) => chat(got, { drop_after: 2 }),
     'chat-fail': (got) => chat(got, { fail: 429 }),
