@@ -74,7 +74,9 @@ def measure(prompt: str, n: int) -> float:
     port = free_port()
     env = {**os.environ, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 1"}
     with server([sys.executable, "-m", "gunicorn"], ROOT, env, {0}, port) as pids:
-        release(port, hold(port, prompt, 50))  # warm up: first-use allocations are not per stream
+        # Warm up with a few: first-use allocations are not per stream. (Not with many: the measured
+        # streams would reuse their freed memory, and -n 20 would read as a few KB a stream.)
+        release(port, hold(port, prompt, 5))
         time.sleep(0.5)
         idle = rss_bytes(pids[1:])
         sockets = hold(port, prompt, n)
