@@ -95,7 +95,7 @@ BASICS: list[tuple[str, str]] = [
 OPENERS = [("Good question.", "好问题。"), ("Let's look at it together.", "我们一起来看看。"),
            ("Here is the short version.", "简单地说：")]
 FOLLOW_UP = ("Building on what we just discussed:", "接着刚才的话题：")
-CLOSERS = [("Try it in the classroom page and watch the wire.", "在课堂页面上试一试，看看线上的字节。"),
+CLOSERS = [("Try it in the classroom page and watch the wire.", "在课堂页面上试一试，看看原始帧里的字节。"),
            ("Change one option at a time and compare.", "每次只改一个选项，对比一下。"),
            ("The lesson for this topic has an exercise.", "这个主题的课程里有一个练习。")]
 

@@ -126,7 +126,9 @@ def test_naive_parser(page: Page, gunicorn_server: Server) -> None:
     send(page)
     wait_state(page, 1, "done")
     assert text_of(page, 1) == prompt
-    assert "你" not in text_of(page, 0) and len(text_of(page, 0)) < len(prompt)  # lost
+    # Lost: each event comes in two writes 5 ms apart, and a busy machine may join a few of them
+    # into one read (then that event survives), so the test asks for a loss, not for every one.
+    assert len(text_of(page, 0)) < len(prompt)
     # Its end is missed too when [DONE] comes in two reads: usually, though a busy machine may join them.
     screenshot(page, "pitfall-naive-parser")
     page.locator("#stop-all").click()
@@ -150,7 +152,7 @@ def test_no_stream_decode(page: Page, gunicorn_server: Server) -> None:
     wait_finished(page)
     assert text_of(page, 1) == prompt
     broken = text_of(page, 0)
-    assert "\ufffd" in broken and "你" not in broken and "🙂" not in broken
+    assert "\ufffd" in broken and broken != prompt  # (a busy machine may join a split event's two writes)
     assert broken.startswith("Hello, ")  # ASCII is never cut inside a character
     screenshot(page, "pitfall-no-stream-decode")
 
@@ -196,6 +198,8 @@ def test_innerhtml(page: Page, gunicorn_server: Server) -> None:
 
     page.on("dialog", note)
     prompt = load(page, gunicorn_server, "innerhtml")
+    page.evaluate("window.blocked = []; document.addEventListener('securitypolicyviolation',"
+                  " (event) => window.blocked.push(event.effectiveDirective))")
     send(page)
     wait_finished(page)
     broken = pane(page, 0).locator("[data-role=reply]")
@@ -211,4 +215,5 @@ def test_innerhtml(page: Page, gunicorn_server: Server) -> None:
     assert text_of(page, 1) == prompt and pane(page, 1).locator("[data-role=reply] *:not(.cursor, [data-role=text])").count() == 0
     page.wait_for_timeout(500)  # the image's error event has fired by now (it is a 404)
     assert dialogs == []
+    assert "script-src-attr" in page.evaluate("window.blocked")  # the handler tried to run, and the CSP said no
     screenshot(page, "pitfall-innerhtml")

@@ -186,13 +186,19 @@ def unescape(shown: str) -> bytes:
 
 
 PITFALL_ROWS = re.findall(r"^\| `([a-z0-9-]+)` \| ([^|]+) \| `([^`]*)`", section("### The pitfall lab"), re.MULTILINE)
-PROMPTS = {"`Hi`": "Hi", "`a` + LF": "a\n", "space + `a`": " a"}
+PROMPTS = {"`Hi`": "Hi", "`a` + LF": "a\n", "space + `a`": " a", "`Hi`, resumed with `Last-Event-ID: 2`": "Hi"}
 
 
 @pytest.mark.parametrize(("pitfall", "prompt", "wire"), PITFALL_ROWS, ids=[pitfall for pitfall, _, _ in PITFALL_ROWS])
 def test_pitfall_table_shows_the_exact_bytes(client: FlaskClient, pitfall: str, prompt: str, wire: str) -> None:
-    response = client.get("/stream", query_string={"model": "echo", "prompt": PROMPTS[prompt], "pitfall": pitfall})
-    assert response.data == unescape(wire)
+    headers = {"Last-Event-ID": "2"} if "Last-Event-ID: 2" in prompt else {}
+    response = client.get("/stream", query_string={"model": "echo", "prompt": PROMPTS[prompt], "pitfall": pitfall},
+                          headers=headers, buffered=False)
+    writes = list(response.response)
+    assert (response.status_code, b"".join(writes)) == (200, unescape(wire))
+    if pitfall == "buffered":
+        assert writes == [b": ok\n\n", unescape(wire).removeprefix(b": ok\n\n")]
+    assert client.get("/stream?prompt=Hi&model=echo", headers=headers).status_code == (204 if headers else 200)  # without it
 
 
 def test_wire_table_has_a_row_for_every_mode() -> None:

@@ -205,7 +205,7 @@ for (const [name, list] of [['comparisons', COMPARISONS], ['pitfalls', PITFALLS]
   });
 }
 
-const state = readState(location.search, options, maxPanes);
+const state = readState(location.search, options, maxPanes, t('ask.default-prompt'));
 prompt.value = state.prompt;
 model.value = state.model;
 large.checked = state.large;

@@ -281,7 +281,7 @@ function optionControl(option) {
   } else {
     control = document.createElement('input');
     control.inputMode = option.whole ? 'numeric' : 'decimal';
-    control.placeholder = option.default === null ? 'off' : String(option.default);
+    control.placeholder = option.default === null ? t('option.off') : String(option.default);
     control.size = 4;
   }
   control.name = option.name;

@@ -11,7 +11,7 @@ export const TRANSPORTS = ['get', 'post', 'blocking', 'relay', 'openai'];
 export const MIN_PANES = 2;
 export const MAX_PANES = 4; // over HTTP/1.1: a browser opens at most six connections to one server
 export const MAX_PANES_HTTP2 = 8; // HTTP/2 carries every stream on one connection
-export const DEFAULT_PROMPT = 'How does streaming work?';
+export const DEFAULT_PROMPT = 'How does streaming work?'; // the page passes its own language's
 
 // Every option but the model (one for the whole page) is set per pane.
 export function paneOptions(options) {
@@ -58,14 +58,14 @@ export function paneText(pane, options) {
     .join(',');
 }
 
-export function readState(search, options, maxPanes = MAX_PANES) {
+export function readState(search, options, maxPanes = MAX_PANES, defaultPrompt = DEFAULT_PROMPT) {
   const params = new URLSearchParams(search);
   const panes = params.getAll('pane').slice(0, maxPanes).map((text) => paneFrom(text, options));
   while (panes.length < MIN_PANES) panes.push({ ...defaultPane(options), transport: TRANSPORTS[panes.length] });
   const model = params.get('model');
   const models = options.find((option) => option.name === 'model').values;
   return {
-    prompt: params.get('prompt') ?? DEFAULT_PROMPT,
+    prompt: params.get('prompt') ?? defaultPrompt,
     model: models.includes(model) ? model : models[0],
     panes,
     large: params.get('large') === '1',
