@@ -268,6 +268,8 @@ def test_a_lesson_page_in_chromium_and_its_live_links_stream(page: Page, gunicor
         page.goto(gunicorn_server.url + link)
         expect(page.locator(".pane").first).to_be_visible()
         assert page.evaluate("document.documentElement.lang") == ("zh-CN" if language == "zh" else "en")
+        if page.locator("#watch").is_visible():  # its note links back to this lesson, not to the preset's own
+            assert f"/lessons/{lesson.slug}?" in (page.locator("#watch [data-role=lesson]").get_attribute("href") or "")
         send(page)  # then some text arrives: the link opened a comparison that streams
         page.wait_for_function("() => [...document.querySelectorAll('[data-role=text]')].some(t => t.textContent.length > 0)")
         page.locator("#stop-all").click()

@@ -86,6 +86,7 @@ def lesson_page(slug: str) -> str | WerkzeugResponse:
     after = course[position + 1] if position + 1 < len(course) else None
     neighbours = (before, after)
     body = rendered(lesson.readme(language).read_text(encoding="utf-8"))
+    body = body.replace('href="/?', f'href="/?lesson={lesson.slug}&amp;')  # the classroom links back here
     return page(language, lessons=course, lesson=lesson, body=body, neighbours=neighbours)
 
 

@@ -20,6 +20,7 @@ const watch = document.getElementById('watch');
 const menus = { comparisons: document.getElementById('comparisons'), pitfalls: document.getElementById('pitfall-presets') };
 let panes = [];
 let preset = null;
+let cameFrom = ''; // the lesson whose link opened this page: its note links back there
 
 // The protocol this page came over: over HTTP/2 every stream shares one connection, so the page
 // allows more panes than the six connections of HTTP/1.1 can carry (deploy/cluster --tls).
@@ -59,7 +60,7 @@ function currentState() {
   return {
     prompt: prompt.value, model: model.value, panes: panes.map((pane) => pane.settings), large: large.checked,
     conversation: conversation.checked, quiz: quiz.checked,
-    preset: preset?.id ?? '', lang: language,
+    preset: preset?.id ?? '', lesson: cameFrom, lang: language,
   };
 }
 
@@ -121,7 +122,7 @@ function showWatch(chosen) {
   part('answer').hidden = guessing;
   part('reveal').hidden = !guessing;
   for (const role of ['symptom', 'cause', 'fix']) part(role).textContent = t(`preset.${chosen.id}.${role}`);
-  part('lesson').href = `/lessons/${chosen.lesson}?lang=${language === 'zh-CN' ? 'zh' : 'en'}`;
+  part('lesson').href = `/lessons/${cameFrom || chosen.lesson}?lang=${language === 'zh-CN' ? 'zh' : 'en'}`;
   part('code').hidden = !chosen.code;
   part('broken').textContent = chosen.code?.broken ?? '';
   part('fixed').textContent = chosen.code?.fixed ?? '';
@@ -200,6 +201,7 @@ for (const [name, list] of [['comparisons', COMPARISONS], ['pitfalls', PITFALLS]
   const menu = menus[name];
   for (const choice of list) menu.append(new Option(t(`preset.${choice.id}`), choice.id));
   menu.addEventListener('change', () => {
+    cameFrom = ''; // another comparison: its own lesson
     const chosen = list.find((candidate) => candidate.id === menu.value);
     if (chosen) load(chosen);
   });
@@ -211,6 +213,7 @@ model.value = state.model;
 large.checked = state.large;
 conversation.checked = state.conversation;
 quiz.checked = state.quiz;
+cameFrom = state.lesson;
 namePitfalls();
 const linked = PRESETS.find((candidate) => candidate.id === state.preset) ?? null;
 if (linked && !new URLSearchParams(location.search).has('pane')) {

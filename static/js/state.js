@@ -72,6 +72,7 @@ export function readState(search, options, maxPanes = MAX_PANES, defaultPrompt =
     conversation: params.get('history') === '1', // POST panes send the conversation so far
     quiz: params.get('quiz') === '1', // spot the bug with the answers hidden until revealed
     preset: params.get('preset') ?? '', // the comparison whose "what to watch" note is shown
+    lesson: LESSON.test(params.get('lesson') ?? '') ? params.get('lesson') : '', // the lesson that opened the page
     lang: params.get('lang') ?? '', // read by the server; kept so a shared link keeps its language
   };
 }
@@ -80,13 +81,16 @@ export function readState(search, options, maxPanes = MAX_PANES, defaultPrompt =
 // longer prompt could not even be loaded again. Such a prompt stays out of the URL; the rest stays in.
 export const MAX_QUERY = 6000;
 
-export function writeState({ prompt, model, panes, large, conversation = false, quiz = false, preset = '', lang = '' }, options) {
+const LESSON = /^[0-9]{2}-[a-z0-9-]+$/;
+
+export function writeState({ prompt, model, panes, large, conversation = false, quiz = false, preset = '', lesson = '', lang = '' }, options) {
   const params = new URLSearchParams({ prompt, model });
   for (const pane of panes) params.append('pane', paneText(pane, options));
   if (large) params.set('large', '1');
   if (conversation) params.set('history', '1');
   if (quiz) params.set('quiz', '1');
   if (preset) params.set('preset', preset);
+  if (lesson) params.set('lesson', lesson);
   if (lang) params.set('lang', lang);
   if (`?${params}`.length > MAX_QUERY) params.delete('prompt');
   return `?${params}`;

@@ -17,9 +17,15 @@ test('a pane lists only what differs from the defaults', () => {
 test('state survives the URL, Chinese and all', () => {
   const state = {
     prompt: '你好 & <b>?</b>', model: 'echo', large: true, conversation: true, quiz: true, preset: 'no-close', lang: 'zh',
+    lesson: '08-reconnect-resume',
     panes: [{ ...DEFAULT_PANE, end: 'close', retry: '200', client: 'no-close' }, { ...DEFAULT_PANE, transport: 'blocking' }],
   };
   assert.deepEqual(readState(writeState(state, OPTIONS), OPTIONS), state);
+});
+
+test('a lesson that opened the page is kept only when it looks like one', () => {
+  assert.equal(readState('?lesson=08-reconnect-resume', OPTIONS).lesson, '08-reconnect-resume');
+  assert.equal(readState('?lesson=../../evil', OPTIONS).lesson, '');
 });
 
 test('a prompt too long for a URL stays out of it, and the panes stay in', () => {
