@@ -1,6 +1,7 @@
 """The official anthropic Python SDK, unchanged, against StreamLab's /v1/messages on a real server
 (gunicorn + gevent and flask run): streaming and not, the helpers, usage, and each fault raising."""
 
+import asyncio
 import json
 import re
 
@@ -20,6 +21,16 @@ MESSAGE: list[MessageParam] = [{"role": "user", "content": TRICKY}]
 def sdk(server: Server, **options: object) -> anthropic.Anthropic:
     settings: dict[str, object] = {"api_key": "any key works", "max_retries": 0, **options}
     return anthropic.Anthropic(base_url=server.url, **settings)  # type: ignore[arg-type]
+
+
+def test_the_async_client_streams_and_answers_whole_exactly(server: Server) -> None:
+    async def run() -> tuple[str, str]:
+        async with anthropic.AsyncAnthropic(base_url=server.url, api_key="any", max_retries=0) as client:
+            async with client.messages.stream(model="echo", max_tokens=1024, messages=MESSAGE, extra_body={"delay": 0}) as stream:
+                streamed = "".join([text async for text in stream.text_stream])
+            whole = await client.messages.create(model="echo", max_tokens=1024, messages=MESSAGE, extra_body={"delay": 0})
+            return streamed, whole.content[0].text if whole.content[0].type == "text" else ""
+    assert asyncio.run(run()) == (TRICKY, TRICKY)
 
 
 def test_the_stream_helper_streams_the_text_exactly(server: Server) -> None:

@@ -1,6 +1,7 @@
 """The official openai Python SDK, unchanged, against StreamLab's /v1 on a real server (gunicorn + gevent
 and flask run): streaming, usage, the whole reply, models, and errors the SDK raises."""
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +28,17 @@ def test_a_streamed_reply_arrives_exactly_with_its_usage(server: Server) -> None
     assert [chunk.choices[0].finish_reason for chunk in chunks[:-1]][-1] == "stop"
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == len(chunks) - 3  # the role chunk, the finish chunk, the usage chunk
+
+
+def test_the_async_client_streams_and_answers_whole_exactly(server: Server) -> None:
+    async def run() -> tuple[str, str | None]:
+        async with openai.AsyncOpenAI(base_url=f"{server.url}/v1", api_key="any", max_retries=0) as client:
+            ask = {"model": "echo", "messages": [{"role": "user", "content": TRICKY}], "extra_body": {"delay": 0}}
+            stream = await client.chat.completions.create(**ask, stream=True)  # type: ignore[call-overload]
+            streamed = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
+            whole = await client.chat.completions.create(**ask)  # type: ignore[call-overload]
+            return streamed, whole.choices[0].message.content
+    assert asyncio.run(run()) == (TRICKY, TRICKY)
 
 
 def test_the_stream_helper_builds_the_final_completion(server: Server) -> None:

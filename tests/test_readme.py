@@ -194,7 +194,7 @@ def test_pitfall_table_shows_the_exact_bytes(client: FlaskClient, pitfall: str, 
     headers = {"Last-Event-ID": "2"} if "Last-Event-ID: 2" in prompt else {}
     response = client.get("/stream", query_string={"model": "echo", "prompt": PROMPTS[prompt], "pitfall": pitfall},
                           headers=headers, buffered=False)
-    writes = list(response.response)
+    writes = list(response.iter_encoded())  # each as the app yielded it: one write each
     assert (response.status_code, b"".join(writes)) == (200, unescape(wire))
     if pitfall == "buffered":
         assert writes == [b": ok\n\n", unescape(wire).removeprefix(b": ok\n\n")]
