@@ -1,11 +1,9 @@
 """Lesson 08's grader: your resume.js, run in Node by runner.mjs against a real StreamLab server.
 
-Every case POSTs Chinese and emoji to `gunicorn`, most with `drop_after` (the server ends the
+Every case POSTs Chinese and emoji to `flask run`, most with `drop_after` (the server ends the
 response after N chunks, without `data: [DONE]`) and `retry`. That end is a clean one, so
 reader.read() says done. A network that fails is not so polite: the "reset" case goes through a
 proxy that resets its first connection in the middle of the reply, and reader.read() rejects.
-(That needs a server that keeps connections open, as gunicorn does: on a response with
-`Connection: close`, which `flask run` sends, Node's fetch takes a cut body for a whole one.)
 The runner logs each request resumeChat() sends: its Last-Event-ID, its body, when it went out
 and when the response before it ended. The text expected is what StreamLab's strict parser reads
 from the same request without the cuts: nothing lost, nothing repeated.
@@ -84,7 +82,9 @@ def relay(client: socket.socket, upstream: socket.socket, cut: bool) -> None:
                 held += data
                 body = held.find(b"\r\n\r\n") + 4  # the body starts after the headers' blank line
                 if body >= 4 and len(held) >= body + CUT_AFTER:
-                    client.sendall(held[:body + CUT_AFTER])
+                    # Without flask run's "Connection: close", as from a server that keeps connections open
+                    # (gunicorn, nginx): on a response that says it, Node's fetch takes a cut body for a whole one.
+                    client.sendall(held[:body].replace(b"Connection: close\r\n", b"") + held[body:body + CUT_AFTER])
                     time.sleep(0.2)  # the bytes arrive, then the network dies
                     client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
                     return
@@ -244,14 +244,14 @@ def check_reply(name: str, result: dict[str, Any], server: Server) -> None:
 
 @pytest.mark.task(1)
 @pytest.mark.parametrize("name", ["cut every 8", "words, crlf", RESET])
-def test_resume_with_last_event_id(target: Path, gunicorn_server: Server, name: str) -> None:
-    check_reply(name, results(target, gunicorn_server)[name], gunicorn_server)
+def test_resume_with_last_event_id(target: Path, flask_server: Server, name: str) -> None:
+    check_reply(name, results(target, flask_server)[name], flask_server)
 
 
 @pytest.mark.task(2)
-def test_wait_as_long_as_retry_says(target: Path, gunicorn_server: Server) -> None:
-    result, call = results(target, gunicorn_server)["retry"], call_of("retry")
-    check_reply("retry", result, gunicorn_server)
+def test_wait_as_long_as_retry_says(target: Path, flask_server: Server) -> None:
+    result, call = results(target, flask_server)["retry"], call_of("retry")
+    check_reply("retry", result, flask_server)
     requests = result["requests"]
     for number, (before, after) in enumerate(zip(requests, requests[1:], strict=False), 2):
         ended = before["endedAt"] if before["endedAt"] is not None else before["at"]
@@ -271,14 +271,14 @@ def test_wait_as_long_as_retry_says(target: Path, gunicorn_server: Server) -> No
 
 
 @pytest.mark.task(3)
-def test_204_means_done_and_4xx_is_an_error(target: Path, gunicorn_server: Server) -> None:
-    found = results(target, gunicorn_server)
-    check_reply("end=close", found["end=close"], gunicorn_server)
+def test_204_means_done_and_4xx_is_an_error(target: Path, flask_server: Server) -> None:
+    found = results(target, flask_server)
+    check_reply("end=close", found["end=close"], flask_server)
     same([request["status"] for request in found["end=close"]["requests"]][-1], 204,
          f"the status of the last request {call_of('end=close')} sent", f"{call_of('end=close')} 最后一个请求的状态码")
 
     result, call = found["refused"], call_of("refused")
-    refusal = httpx.post(f"{gunicorn_server.url}/api/chat", json=body_of("refused"))
+    refusal = httpx.post(f"{flask_server.url}/api/chat", json=body_of("refused"))
     message = refusal.json()["error"]["message"]
     received = result.get("error") if result["outcome"] == "rejected" else f"{result['outcome']}: {result.get('text', '')!r}"
     if result["outcome"] != "rejected" or message not in str(result.get("error")):
@@ -295,9 +295,9 @@ def test_204_means_done_and_4xx_is_an_error(target: Path, gunicorn_server: Serve
 
 
 @pytest.mark.task(4)
-def test_no_id_no_resume(target: Path, gunicorn_server: Server) -> None:
-    result, call = results(target, gunicorn_server)["ids off"], call_of("ids off")
-    requests, got, first = result["requests"], result["pieces"], whole_reply("ids off", gunicorn_server)[:3]
+def test_no_id_no_resume(target: Path, flask_server: Server) -> None:
+    result, call = results(target, flask_server)["ids off"], call_of("ids off")
+    requests, got, first = result["requests"], result["pieces"], whole_reply("ids off", flask_server)[:3]
     if len(requests) > 1:
         fail(f"{call}: the stream had no ids, so the reconnect could not say where to continue: the server started the "
              f"reply over, and the text repeated. When a cut response brought no new id, throw an Error instead of "
