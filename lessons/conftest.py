@@ -23,7 +23,6 @@ import pytest
 from playwright.sync_api import Browser, Playwright
 
 from streamlab.course import student_language
-from tests.browser import CHROMIUM, FLAGS
 
 pytest_plugins = ["tests.fixtures", "tests.browser"]
 LIMIT = 60  # seconds: every grader's test takes a few at most, servers started and browser launched
@@ -51,6 +50,7 @@ def target(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """tests.browser's Chromium; when there is none, the tasks that need it are skipped, with one message."""
+    from tests.browser import CHROMIUM, FLAGS  # here, not at the top: pytest loads it first, as a plugin
     if not Path(CHROMIUM).exists():
         message = {
             "en": f"Not checked: these tasks run your code in Chromium, and there is none at {CHROMIUM}.\n"
