@@ -235,7 +235,7 @@ def test_a_lesson_page_renders_its_readme_under_the_strict_csp(client: FlaskClie
     assert f"<h1>{lesson.number:02d} · {lesson.title[language]}</h1>" in html
     assert html.count("<details><summary>") == len(lesson.tasks)  # a hint per task, folded
     assert 'href="http://127.0.0.1:5000' not in html  # links to the live demo stay on this server
-    assert f'href="/?{lesson.preset.replace("&", "&amp;")}&amp;lang={language}"' in html
+    assert f'href="/?{lesson.preset.replace("&", "&amp;")}&amp;lang={language}&amp;lesson={lesson.slug}"' in html  # and back
     assert "<script" not in html
 
 
