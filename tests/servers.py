@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -83,7 +82,7 @@ def start_server(
     port = free_port()
     env = server_env(name, port, settings)
     output = tempfile.TemporaryFile()  # a file, not a pipe: a pipe nobody reads fills up and blocks the server
-    limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, open_files)) if open_files else None
+    limit = (lambda: set_open_files(open_files)) if open_files else None
     process = subprocess.Popen([*COMMANDS[name], *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, preexec_fn=limit)
     server = Server(name, f"http://127.0.0.1:{port}", process, output)
     try:
@@ -102,6 +101,14 @@ def start_server(
     finally:
         stop(process)
         output.close()
+
+
+def set_open_files(limits: tuple[int, int]) -> None:
+    """In the child, before it starts: `ulimit -n`. (resource is POSIX only, so it is imported here:
+    the lessons' graders load this module on Windows too.)"""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, limits)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

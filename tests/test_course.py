@@ -1,10 +1,13 @@
 """streamlab/course.py: which language a student reads the course in."""
 
 import locale
+import subprocess
+import sys
 
 import pytest
 
 from streamlab.course import student_language
+from tests.servers import ROOT
 
 SETTINGS = ("STREAMLAB_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
 
@@ -29,3 +32,13 @@ def test_student_language(monkeypatch: pytest.MonkeyPatch, chosen: str | None, e
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(locale, "getlocale", lambda category=locale.LC_CTYPE: (system, "UTF-8"))
     assert student_language(chosen) == expected
+
+
+def test_what_a_student_on_windows_loads_needs_no_posix_only_module() -> None:
+    """flask run, flask lesson and the graders' helpers run on Windows: none of them may import a
+    module Windows lacks (resource, fcntl, ...) when it loads. (gunicorn, and lessons 14 and 15,
+    are for Linux and macOS.)"""
+    blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in ("resource", "fcntl", "termios", "pwd", "grp"))
+    code = f"import sys; {blocked}; import app, tests.servers, tests.fixtures, lessons.grading; app.create_app()"
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr

@@ -8,7 +8,6 @@ formats and the relay) gets the same limits and the same cleanup by calling even
 
 import itertools
 import math
-import resource
 import select
 import socket
 import threading
@@ -45,6 +44,10 @@ def init_app(app: Flask) -> None:
 
 def streams_this_process_can_hold() -> float:
     """Each stream holds a file descriptor: leave room for the rest (files, listeners, a 503 to send)."""
+    try:
+        import resource  # POSIX only
+    except ImportError:  # Windows: no such limit to read (students there use flask run)
+        return math.inf
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     return math.inf if soft == resource.RLIM_INFINITY else max(1, soft - FDS_KEPT_FREE)
 
