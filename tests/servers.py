@@ -1,5 +1,6 @@
 """Start a real StreamLab server process on a free port, and read its streams incrementally."""
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -7,10 +8,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import httpx
 
@@ -101,6 +103,16 @@ def start_server(
     finally:
         stop(process)
         output.close()
+
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """Run a coroutine to its end on a thread of its own: in a test worker that has used Playwright's
+    sync API, an event loop is still running on the main thread, and asyncio.run() refuses there."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def set_open_files(limits: tuple[int, int]) -> None:

@@ -1,7 +1,6 @@
 """The official anthropic Python SDK, unchanged, against StreamLab's /v1/messages on a real server
 (gunicorn + gevent and flask run): streaming and not, the helpers, usage, and each fault raising."""
 
-import asyncio
 import json
 import re
 
@@ -13,7 +12,7 @@ from flask.testing import FlaskClient
 
 from streamlab.decoder import Decoder
 from tests.cases import TRICKY
-from tests.servers import Server
+from tests.servers import Server, run_async
 
 MESSAGE: list[MessageParam] = [{"role": "user", "content": TRICKY}]
 
@@ -30,7 +29,7 @@ def test_the_async_client_streams_and_answers_whole_exactly(server: Server) -> N
                 streamed = "".join([text async for text in stream.text_stream])
             whole = await client.messages.create(model="echo", max_tokens=1024, messages=MESSAGE, extra_body={"delay": 0})
             return streamed, whole.content[0].text if whole.content[0].type == "text" else ""
-    assert asyncio.run(run()) == (TRICKY, TRICKY)
+    assert run_async(run()) == (TRICKY, TRICKY)
 
 
 def test_the_stream_helper_streams_the_text_exactly(server: Server) -> None:

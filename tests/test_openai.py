@@ -1,7 +1,6 @@
 """The official openai Python SDK, unchanged, against StreamLab's /v1 on a real server (gunicorn + gevent
 and flask run): streaming, usage, the whole reply, models, and errors the SDK raises."""
 
-import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,7 +9,7 @@ import openai
 import pytest
 
 from tests.cases import TRICKY
-from tests.servers import Server
+from tests.servers import Server, run_async
 
 
 def sdk(server: Server) -> openai.OpenAI:
@@ -38,7 +37,7 @@ def test_the_async_client_streams_and_answers_whole_exactly(server: Server) -> N
             streamed = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
             whole = await client.chat.completions.create(**ask)  # type: ignore[call-overload]
             return streamed, whole.choices[0].message.content
-    assert asyncio.run(run()) == (TRICKY, TRICKY)
+    assert run_async(run()) == (TRICKY, TRICKY)
 
 
 def test_the_stream_helper_builds_the_final_completion(server: Server) -> None:
