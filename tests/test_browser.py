@@ -257,10 +257,17 @@ LAYOUT = """() => {
         const tops = [...parent.children].filter(visible).map((e) => Math.round(box(e).top + box(e).height / 2));
         return Math.max(...tops) - Math.min(...tops) <= 3;
     };
+    const oneLine = (e) => {  // its text is not wrapped: every piece of it sits on the same line
+        const range = document.createRange();
+        range.selectNodeContents(e);
+        const tops = [...range.getClientRects()].map((r) => r.top + r.height / 2);
+        return tops.length === 0 || Math.max(...tops) - Math.min(...tops) <= 8;
+    };
+    const unwrapped = (parent) => oneRow(parent) && [...parent.children].filter(visible).filter((e) => e.tagName !== 'TEXTAREA').every(oneLine);
     const panes = [...document.querySelectorAll('.pane')];
     return {
-        ask: oneRow(document.querySelector('.ask')),
-        toolbar: oneRow(document.querySelector('.toolbar')),
+        ask: unwrapped(document.querySelector('.ask')),
+        toolbar: unwrapped(document.querySelector('.toolbar')),
         heads: panes.map((p) => oneRow(p.querySelector('.pane-head'))
                                 && [...p.querySelector('.pane-head').children].every((e) => box(e).right <= box(p).right)),
         summaries: panes.map((p) => { const s = p.querySelector('summary'); return s.scrollHeight <= s.clientHeight + 2; }),
@@ -324,6 +331,8 @@ def test_spot_the_bug_as_a_quiz_on_a_projector(page: Page, gunicorn_server: Serv
     page.locator("#quiz").uncheck()
     expect(pane(page, 0).locator("summary")).to_contain_text("no-cleanup")
     assert page.locator("#pitfall-presets option").all_inner_texts()[1] == "no blank line"
+    layout = page.evaluate(LAYOUT)  # the menus name the bugs again: the longest choices there are
+    assert layout["ask"] and layout["toolbar"], layout
     assert "quiz" not in page.url
 
 
