@@ -77,6 +77,13 @@ def test_when_the_browser_leaves_the_upstream_stream_is_closed_too(server: Serve
     assert server.wait_for_open_streams(0, seconds=5) == 0  # both, at the next chunk: not at the end of the reply
 
 
+def test_a_head_request_leaves_no_upstream_stream_behind(server: Server) -> None:
+    """HEAD runs the GET view and reads no body: the relay had asked its upstream, and that stream ran on."""
+    answer = httpx.head(f"{server.url}/relay?prompt=abcdefghijklmnopqrstuvwxyz&model=echo&delay=200")  # 5.2 s of reply
+    assert answer.status_code == 200
+    assert server.wait_for_open_streams(0, seconds=3) == 0
+
+
 @pytest.mark.parametrize("name", ["gunicorn", "flask"])
 def test_an_unreachable_upstream_is_a_clear_502_not_a_hang(name: str) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there

@@ -145,7 +145,20 @@ def relay_stream(conversation: Conversation, options: StreamOptions, resume: int
     stopping = current_app.extensions["streamlab.stopping"].is_set
     frames = from_upstream(response, framing_of(options), resume, 0 if own else resume, options.heartbeat, stopping,
                            browser_gone(browser_socket()))
-    return respond(shaped(frames, options, current_app.config["STREAM_CLOCK"]), options, counter)
+    return respond(shaped(begun(frames), options, current_app.config["STREAM_CLOCK"]), options, counter)
+
+
+def begun(frames: Frames) -> Frames:
+    """frames, already started. A generator closed before it starts runs no `finally`, so a response
+    nobody reads (a HEAD request) would never hang up on the upstream; a started one does, when it
+    is closed or let go."""
+    opening = next(frames)
+
+    def again() -> Frames:
+        yield opening
+        yield from frames
+
+    return again()
 
 
 def nothing_more(framing: Framing) -> Frames:
