@@ -50,7 +50,7 @@ def target(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """tests.browser's Chromium; when there is none, the tasks that need it are skipped, with one message."""
-    from tests.browser import CHROMIUM, FLAGS  # here, not at the top: pytest loads it first, as a plugin
+    from tests.browser import CHROMIUM, launch  # here, not at the top: pytest loads it first, as a plugin
     if not Path(CHROMIUM).exists():
         message = {
             "en": f"Not checked: these tasks run your code in Chromium, and there is none at {CHROMIUM}.\n"
@@ -58,14 +58,14 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
                   "  Windows: C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\n"
                   "           C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\n"
                   "  macOS:   /Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-            "zh": f"未检查：这些任务要在 Chromium 里运行你的代码，可是 {CHROMIUM} 没有 Chromium。\n"
+            "zh": f"未检查：这些任务要在 Chromium 里运行你的代码，可是在 {CHROMIUM} 找不到 Chromium。\n"
                   "请安装它（Debian、Ubuntu：sudo apt-get install chromium），或者把 STREAMLAB_CHROMIUM 设为 Chrome 或 Edge：\n"
                   "  Windows：C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\n"
                   "           C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\n"
                   "  macOS：  /Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
         }
         pytest.skip(message[student_language()])
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    browser = launch(playwright)
     yield browser
     browser.close()
 

@@ -33,9 +33,14 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         pytest.fail(f"no Chromium at {CHROMIUM}: install it (Debian and Ubuntu: `sudo apt-get install chromium`) or set "
                     f"STREAMLAB_CHROMIUM to its path. 找不到 Chromium（{CHROMIUM}）：请先安装（Debian、Ubuntu："
                     "`sudo apt-get install chromium`），或把 STREAMLAB_CHROMIUM 设为它的路径。", pytrace=False)
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    browser = launch(playwright)
     yield browser
     browser.close()
+
+
+def launch(playwright: Playwright) -> Browser:
+    """Debian's Chromium (or STREAMLAB_CHROMIUM), with this project's flags: the tests' and the graders'."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
 
 
 @pytest.fixture
