@@ -184,18 +184,18 @@ def find_nginx() -> str:
     return found
 
 
-def start_nginx(command: list[str], port: int) -> subprocess.Popen[bytes] | None:
-    """Start nginx in the foreground; wait until it listens on port. None if it exited (the port was taken)."""
+def start_nginx(command: list[str], folder: Path) -> subprocess.Popen[bytes] | None:
+    """Start nginx in the foreground; wait until it holds its port. None if it could not (the port was taken).
+
+    nginx writes its pid file only once it has bound its port: a connection alone could reach another
+    program (another check's nginx) that took the port first, while this one retries its bind for 2.5 s."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pid_file = folder / "nginx.pid"
     deadline = time.monotonic() + 30
     while process.poll() is None and time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            time.sleep(0.05)  # and it is still running: the listener was nginx's, not another program's
-            if process.poll() is None:
-                return process
-        except OSError:
-            time.sleep(0.02)
+        if pid_file.exists() and pid_file.read_text().strip() == str(process.pid):
+            return process
+        time.sleep(0.02)
     stop(process)
     return None
 
@@ -222,7 +222,7 @@ def proxy(target: Path, streamlab: Server, tmp_path: Path) -> Iterator[Proxy]:
             if tested.returncode != 0:
                 fail(f"nginx refuses your streaming.conf:\n{tested.stderr.strip()}",
                      f"nginx 不接受你的 streaming.conf：\n{tested.stderr.strip()}")
-            process = start_nginx(command, port)
+            process = start_nginx(command, folder)
             if process is not None:
                 break
         else:
